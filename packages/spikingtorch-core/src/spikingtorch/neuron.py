@@ -1,0 +1,179 @@
+"""The spiking-neuron base class and the state-reset protocol.
+
+A spiking neuron is a recurrent cell: at each time step ``t`` it takes an input current
+``x_t`` of shape ``(N, *F)`` (``N`` the batch, ``F`` the feature shape) and a state (membrane
+potential, last spikes, ...) and returns spikes of the same shape and a new state. spikingtorch
+splits a neuron in three layers, as norse does:
+
+* a pure step function in a plugin's ``functional.py`` (the math, no hidden state);
+* :meth:`Neuron.step` / :meth:`Neuron.init_state` that call it with the module's parameters;
+* :meth:`Neuron.forward` ``(x_t, init=False)``, the seed tutorial's contract, which keeps the
+  state inside the module so that user networks stay ordinary ``nn.Module`` code.
+
+The state is (re)initialised when ``init`` is true, when there is none yet, or when the input's
+shape, device or dtype differs from the stored state's; a new sequence therefore always starts
+fresh, whether or not the caller remembered to reset.
+
+The *state-reset protocol* is two methods any module may implement: ``reset_state()`` (forget
+the state) and ``detach_state()`` (keep its value, cut its autograd history, for truncated
+back-propagation through time). :func:`reset_states` and :func:`detach_states` apply them to
+every submodule of a network.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+import torch
+from torch import Tensor, nn
+
+__all__ = [
+    "Neuron",
+    "StatefulModule",
+    "detach_states",
+    "reset_states",
+]
+
+
+@runtime_checkable
+class StatefulModule(Protocol):
+    """Anything that keeps state across time steps and can forget or detach it."""
+
+    def reset_state(self) -> None:
+        """Forget the state; the next step starts a new sequence."""
+
+    def detach_state(self) -> None:
+        """Keep the state's value but cut its autograd history."""
+
+
+class Neuron(nn.Module):
+    """Base class of spiking neurons.
+
+    Subclasses implement :meth:`init_state` and :meth:`step` (and may override :meth:`scan`
+    with a fused sequence kernel). Calling the module advances one time step:
+
+    Args (of ``forward``):
+        x_t: input current of shape ``(N, *F)``.
+        init: when true, start a new sequence (re-initialise the state) before this step.
+
+    Returns:
+        Spikes of shape ``(N, *F)`` with ``x_t``'s dtype, values in ``{0, 1}``.
+
+    Example:
+        >>> import torch
+        >>> class Counter(Neuron):  # spikes every second step of constant input 0.6
+        ...     def init_state(self, x):
+        ...         return (torch.zeros_like(x),)
+        ...     def step(self, x, state):
+        ...         v = state[0] + x
+        ...         s = (v > 1.0).to(x.dtype)
+        ...         return s, ((1 - s) * v,)
+        >>> n = Counter()
+        >>> x = torch.full((1, 2), 0.6)
+        >>> [n(x, init=(t == 0))[0, 0].item() for t in range(4)]
+        [0.0, 1.0, 0.0, 1.0]
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._state: Any = None
+
+    # -- to implement -------------------------------------------------------------------------
+    def init_state(self, x_t: Tensor) -> Any:
+        """Return the state at the start of a sequence for an input shaped like ``x_t``.
+
+        The state is a NamedTuple (or tuple) of tensors with ``x_t``'s shape, device and dtype.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement init_state(x_t)")
+
+    def step(self, x_t: Tensor, state: Any) -> tuple[Tensor, Any]:
+        """Advance one step: ``(x_t, state) -> (spikes, new_state)``; pure, no mutation."""
+        raise NotImplementedError(f"{type(self).__name__} must implement step(x_t, state)")
+
+    def scan(self, x_seq: Tensor, state: Any = None) -> tuple[Tensor, Any]:
+        """Run the neuron over a whole time-first sequence.
+
+        Args:
+            x_seq: inputs of shape ``(T, N, *F)``.
+            state: the state before the first step; ``None`` starts fresh.
+
+        Returns:
+            ``(spikes, state)`` with spikes of shape ``(T, N, *F)`` and the state after the
+            last step. The default loops over :meth:`step`; subclasses may override it with a
+            fused kernel that gives the same result.
+        """
+        if x_seq.dim() < 2 or x_seq.shape[0] == 0:
+            raise ValueError(
+                f"scan expects a time-first input (T, N, *F) with T > 0, got shape "
+                f"{tuple(x_seq.shape)}"
+            )
+        steps = x_seq.unbind(0)
+        if state is None:
+            state = self.init_state(steps[0])
+        out = []
+        for x_t in steps:
+            s, state = self.step(x_t, state)
+            out.append(s)
+        return torch.stack(out, 0), state
+
+    # -- the seed contract --------------------------------------------------------------------
+    def forward(self, x_t: Tensor, init: bool = False) -> Tensor:
+        state = self._state
+        if init or state is None or not _state_matches(state, x_t):
+            state = self.init_state(x_t)
+        spikes, self._state = self.step(x_t, state)
+        return spikes
+
+    # -- protocol -----------------------------------------------------------------------------
+    @property
+    def state(self) -> Any:
+        """The state after the last step, or ``None`` before the first step / after a reset."""
+        return self._state
+
+    def reset_state(self) -> None:
+        """Forget the state: the next call starts a new sequence."""
+        self._state = None
+
+    def detach_state(self) -> None:
+        """Cut the state's autograd history (truncated BPTT); its value is kept."""
+        if self._state is not None:
+            self._state = _detach(self._state)
+
+
+def _state_matches(state: Any, x: Tensor) -> bool:
+    """Whether a stored state can continue with input ``x`` (same shape, device, dtype)."""
+    first = state[0] if isinstance(state, tuple) else state
+    if not isinstance(first, Tensor):
+        return True
+    return first.shape == x.shape and first.device == x.device and first.dtype == x.dtype
+
+
+def _detach(state: Any) -> Any:
+    if isinstance(state, Tensor):
+        return state.detach()
+    if isinstance(state, tuple):
+        items = [_detach(s) for s in state]
+        # NamedTuples are rebuilt with their own type; plain tuples stay tuples.
+        return type(state)(*items) if hasattr(state, "_fields") else tuple(items)
+    return state
+
+
+def reset_states(module: nn.Module) -> None:
+    """Call ``reset_state()`` on ``module`` and every submodule that has one.
+
+    Example:
+        >>> import torch
+        >>> from torch import nn
+        >>> net = nn.Sequential(nn.Linear(3, 2))
+        >>> reset_states(net)  # no stateful module: nothing to do
+    """
+    for m in module.modules():
+        if isinstance(m, StatefulModule):
+            m.reset_state()
+
+
+def detach_states(module: nn.Module) -> None:
+    """Call ``detach_state()`` on ``module`` and every submodule that has one."""
+    for m in module.modules():
+        if isinstance(m, StatefulModule):
+            m.detach_state()
