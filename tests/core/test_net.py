@@ -244,7 +244,9 @@ def model() -> SpikingNet:
 
 
 def test_rank_too_small(model: SpikingNet) -> None:
-    with pytest.raises(ValueError, match=r"at least 3 dimensions \(N, T, \*in\), got shape \(4, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"at least 3 dimensions \(N, T, \*in\), got shape \(4, 3\)"
+    ):
         model(torch.rand(4, 3))
 
 
@@ -265,7 +267,9 @@ def test_not_a_tensor(model: SpikingNet) -> None:
 
 def test_out_shape_mismatch() -> None:
     model = SpikingNet(SeedStyle(3, 2), (10,))
-    with pytest.raises(ValueError, match=r"returned shape \(4, 2\) per step, but out_shape=\(10,\)"):
+    with pytest.raises(
+        ValueError, match=r"returned shape \(4, 2\) per step, but out_shape=\(10,\)"
+    ):
         model(torch.rand(4, 2, 3))
 
 
@@ -300,3 +304,19 @@ def test_bad_constructor_arguments() -> None:
 def test_step_input_validation(model: SpikingNet) -> None:
     with pytest.raises(ValueError, match=r"at least 2 dimensions \(N, \*in\), got shape \(3,\)"):
         model.step(torch.rand(3))
+
+
+def test_steps_are_views_of_the_input() -> None:
+    seen: list[Tensor] = []
+
+    class Spy(nn.Module):
+        def forward(self, xi: Tensor, init: bool) -> Tensor:
+            seen.append(xi)
+            return xi[:, :1]
+
+    x = torch.rand(2, 3, 4)
+    SpikingNet(Spy(), (1,))(x)
+    assert len(seen) == 3
+    for t, xi in enumerate(seen):  # no per-step copy: each step shares the input's memory
+        assert xi.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
+        assert torch.equal(xi, x[:, t])

@@ -44,7 +44,9 @@ def test_exactly_one_plugin_listed() -> None:
 
 
 def test_encoder_lookup_says_what_to_install() -> None:
-    with pytest.raises(spikingtorch.ComponentNotFoundError, match="pip install spikingtorch-encoders"):
+    with pytest.raises(
+        spikingtorch.ComponentNotFoundError, match="pip install spikingtorch-encoders"
+    ):
         spikingtorch.get_encoder("poisson")
 
 

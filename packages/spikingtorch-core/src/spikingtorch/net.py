@@ -155,10 +155,10 @@ class SpikingNet(nn.Module):
         if self._net_takes_init is None:
             self._net_takes_init = _takes_init(net)
         if self._net_takes_init:
-            return net(xi, init)  # type: ignore[no-any-return]
+            return net(xi, init)
         if init:
             reset_states(net)
-        return net(xi)  # type: ignore[no-any-return]
+        return net(xi)
 
     # -- the time loop --------------------------------------------------------------------------
     def forward(self, x: Tensor, lengths: Tensor | Sequence[int] | None = None) -> Tensor:

@@ -1,0 +1,199 @@
+"""The leaky integrate-and-fire neuron :class:`LIF`."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from spikingtorch.neuron import Neuron
+from spikingtorch.surrogate import SurrogateFunction
+from spikingtorch.surrogate import get as get_surrogate
+from spikingtorch_neurons.functional import LIFState, Param, check_reset, lif_step
+from spikingtorch_neurons.integrate_fire import (
+    _check_hyper,
+    _check_input,
+    _like,
+    _repr_args,
+    _store,
+)
+
+__all__ = ["LIF"]
+
+#: The time constant used when neither ``tau`` nor ``decay`` is given (the original package's).
+DEFAULT_TAU = 8.0
+
+
+class LIF(Neuron):
+    """Leaky integrate-and-fire neuron.
+
+    For an input ``x_t`` of shape ``(N, *F)`` at each step (``N`` the batch, ``F`` the feature
+    shape), with the reset ``r`` applied at the start of the step that follows a spike:
+
+    .. math::
+
+        v_t = a\\, r(v_{t-1}, s_{t-1}) + b\\, x_t, \\qquad s_t = H(v_t - \\theta),
+        \\qquad a = e^{-1/\\tau}
+
+    ``r(v, s)`` is ``(1 - s) v`` (``reset="zero"``, the seed's
+    ``v_t = (1 - s_{t-1}) a v_{t-1} + b x_t``), ``v - theta s`` (``"subtract"``, before the
+    next decay) or ``v`` (``"none"``); ``H`` spikes iff ``v_t > theta`` and back-propagates
+    through ``surrogate``. The state is :class:`~spikingtorch_neurons.functional.LIFState`
+    ``(v_t, s_t)``, starting at zero; see :func:`~spikingtorch_neurons.functional.lif_step`.
+
+    Args:
+        tau: membrane time constant in steps (``> 0``); ``a = exp(-1 / tau)``. Default 8.0
+            when ``decay`` is not given either.
+        decay: the decay factor ``a`` in ``(0, 1]`` itself (give ``tau`` or ``decay``).
+        threshold: ``theta``, any finite value.
+        reset: ``"zero"``, ``"subtract"`` or ``"none"``.
+        surrogate: a :class:`~spikingtorch.surrogate.SurrogateFunction` or a surrogate name.
+        input_scale: ``b``; ``None`` (default) feeds the input unscaled (``b = 1``).
+        learn_tau: train the decay; it is stored as ``decay_logit`` with
+            ``a = sigmoid(decay_logit)``, so it stays in ``(0, 1)`` whatever the gradient step.
+        learn_threshold: make ``threshold`` a trainable ``nn.Parameter``.
+        detach_reset: no gradient through the spike inside the reset.
+
+    ``tau``, ``decay``, ``threshold`` and ``input_scale`` may be floats or tensors broadcastable
+    to ``F`` (per-neuron values; e.g. ``(C, 1, 1)`` per channel of ``(N, C, H, W)`` maps).
+
+    Shape:
+        input ``(N, *F)``, output spikes ``(N, *F)`` in ``{0, 1}`` with the input's dtype.
+
+    Raises:
+        ValueError: both ``tau`` and ``decay``; ``tau <= 0``; ``decay`` outside ``(0, 1]``;
+            a non-finite value; an unknown reset mode or surrogate name.
+        TypeError: a hyper-parameter or surrogate of the wrong type.
+
+    Example:
+        >>> import torch
+        >>> neuron = LIF(decay=0.5)
+        >>> x = torch.full((1, 2), 0.6)
+        >>> [neuron(x, init=(t == 0))[0, 0].item() for t in range(4)]  # v: .6, .9, 1.05, .6
+        [0.0, 0.0, 1.0, 0.0]
+        >>> LIF(tau=10.0, reset="subtract")
+        LIF(tau=10.0, decay=0.9048, threshold=1.0, reset='subtract', surrogate=Sigmoid(slope=5.0))
+    """
+
+    threshold: Param
+    input_scale: Param | None
+
+    def __init__(
+        self,
+        tau: Param | None = None,
+        *,
+        decay: Param | None = None,
+        threshold: Param = 1.0,
+        reset: str = "zero",
+        surrogate: SurrogateFunction | str = "sigmoid",
+        input_scale: Param | None = None,
+        learn_tau: bool = False,
+        learn_threshold: bool = False,
+        detach_reset: bool = False,
+    ) -> None:
+        super().__init__()
+        if tau is not None and decay is not None:
+            raise ValueError(f"give tau or decay, not both (got tau={tau!r}, decay={decay!r})")
+        if decay is None:
+            a = _decay_from_tau(_check_hyper("tau", DEFAULT_TAU if tau is None else tau))
+        else:
+            a = _check_decay(_check_hyper("decay", decay))
+        self.reset = check_reset(reset)
+        self.surrogate = get_surrogate(surrogate)
+        self.detach_reset = bool(detach_reset)
+        self._decay: Param | None
+        if learn_tau:
+            self.decay_logit = nn.Parameter(_logit(a))
+            self._decay = None
+        else:
+            _store(self, "_decay", a, learn=False)
+        _store(self, "threshold", _check_hyper("threshold", threshold), learn=learn_threshold)
+        if input_scale is None:
+            self.input_scale = None
+        else:
+            _store(self, "input_scale", _check_hyper("input_scale", input_scale), learn=False)
+
+    @property
+    def decay(self) -> Param:
+        """The decay factor ``a`` per step (a tensor when learned or per-neuron)."""
+        if self._decay is not None:
+            return self._decay
+        a = torch.sigmoid(self.decay_logit)
+        info = torch.finfo(a.dtype)
+        # sigmoid rounds to exactly 1 (or 0) for large logits: keep a strictly inside (0, 1).
+        return a.clamp(info.tiny, 1 - info.eps)
+
+    @property
+    def tau(self) -> Param:
+        """The time constant ``tau = -1 / log(a)`` in steps (``inf`` when ``a = 1``)."""
+        a = self.decay
+        if isinstance(a, Tensor):
+            return 1 / torch.log(1 / a)
+        return math.inf if a == 1 else -1 / math.log(a)
+
+    def init_state(self, x_t: Tensor) -> LIFState:
+        """The resting state ``v = 0, s = 0`` shaped like ``x_t`` ``(N, *F)``."""
+        _check_input(
+            self, x_t, decay=self.decay, threshold=self.threshold, input_scale=self.input_scale
+        )
+        return LIFState.zeros_like(x_t)
+
+    def step(self, x_t: Tensor, state: LIFState) -> tuple[Tensor, LIFState]:
+        """One step; see :func:`~spikingtorch_neurons.functional.lif_step`."""
+        b = self.input_scale
+        return lif_step(
+            x_t,
+            state,
+            decay=_like(self.decay, x_t),
+            threshold=_like(self.threshold, x_t),
+            input_scale=None if b is None else _like(b, x_t),
+            reset=self.reset,
+            surrogate=self.surrogate,
+            detach_reset=self.detach_reset,
+        )
+
+    def extra_repr(self) -> str:
+        learned = self._decay is None
+        return _repr_args(
+            tau=self.tau,
+            decay=self.decay,
+            threshold=self.threshold,
+            reset=self.reset,
+            surrogate=self.surrogate,
+            input_scale=self.input_scale,
+            detach_reset=self.detach_reset or None,
+            learn_tau=learned or None,
+            learn_threshold=isinstance(self.threshold, nn.Parameter) or None,
+        )
+
+
+def _decay_from_tau(tau: Param) -> Param:
+    """``exp(-1 / tau)`` after checking ``tau > 0``."""
+    if isinstance(tau, Tensor):
+        if not bool((tau > 0).all()):
+            raise ValueError(f"tau must be positive, got {tau}")
+        return torch.exp(-1 / tau)
+    if tau <= 0:
+        raise ValueError(f"tau must be positive, got {tau!r}")
+    return math.exp(-1 / tau)
+
+
+def _check_decay(a: Param) -> Param:
+    """Check ``0 < a <= 1``."""
+    ok = bool(((a > 0) & (a <= 1)).all()) if isinstance(a, Tensor) else 0 < a <= 1
+    if not ok:
+        raise ValueError(f"decay must lie in (0, 1], got {a!r}")
+    return a
+
+
+def _logit(a: Param) -> Tensor:
+    """``log(a / (1 - a))`` as a tensor, for the learned decay; needs ``0 < a < 1``."""
+    ok = bool(((a > 0) & (a < 1)).all()) if isinstance(a, Tensor) else 0 < a < 1
+    if not ok:
+        raise ValueError(
+            f"learn_tau needs a decay strictly inside (0, 1) (a finite tau), got decay {a!r}"
+        )
+    if isinstance(a, Tensor):
+        return torch.log(a) - torch.log1p(-a)
+    return torch.tensor(math.log(a) - math.log1p(-a), dtype=torch.get_default_dtype())

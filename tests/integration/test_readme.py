@@ -1,0 +1,33 @@
+"""The README's quick-start code runs as written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import torch
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
+
+
+def test_quick_start_runs() -> None:
+    (block,) = [b for b in _python_blocks() if "model = SpikingNet(Net(), (Nout,))" in b]
+    ns: dict[str, object] = {}
+    exec(compile(block, str(README), "exec"), ns)
+    out = ns["out"]
+    assert isinstance(out, torch.Tensor)
+    assert out.shape == (32, 8, 10)
+    assert all(p.grad is not None for p in ns["model"].parameters())  # type: ignore[attr-defined]
+
+
+def test_lookup_snippet_runs() -> None:
+    (block,) = [b for b in _python_blocks() if 'spikingtorch.get("neurons", "lif"' in b]
+    ns: dict[str, object] = {}
+    exec(compile(block, str(README), "exec"), ns)
+    from spikingtorch_neurons import LIF
+
+    assert isinstance(ns["lif"], LIF)
