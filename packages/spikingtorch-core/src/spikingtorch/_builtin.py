@@ -11,6 +11,26 @@ from spikingtorch.registry import Registry
 
 _SURROGATE_MODULE = "spikingtorch.surrogate"
 
+#: The core's surrogate families: (name, class in spikingtorch.surrogate, aliases, summary).
+#: spikingtorch.surrogate builds its own fast name table from this one list.
+SURROGATES: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
+    ("sigmoid", "Sigmoid", (), "Heaviside spike, derivative of a steep sigmoid"),
+    (
+        "fast_sigmoid",
+        "FastSigmoid",
+        ("superspike",),
+        "Heaviside spike, fast-sigmoid derivative (SuperSpike)",
+    ),
+    ("atan", "ATan", ("arctan",), "Heaviside spike, arctangent derivative"),
+    ("triangle", "Triangle", (), "Heaviside spike, triangular (piecewise-linear) derivative"),
+    (
+        "straight_through",
+        "StraightThrough",
+        ("ste",),
+        "Heaviside spike, straight-through gradient estimator",
+    ),
+)
+
 
 @hookimpl
 def register_surrogates(registry: Registry) -> None:
@@ -19,31 +39,5 @@ def register_surrogates(registry: Registry) -> None:
     Args:
         registry: The surrogate registry.
     """
-    registry.add(
-        "sigmoid",
-        f"{_SURROGATE_MODULE}:Sigmoid",
-        summary="Heaviside spike, derivative of a steep sigmoid",
-    )
-    registry.add(
-        "fast_sigmoid",
-        f"{_SURROGATE_MODULE}:FastSigmoid",
-        summary="Heaviside spike, fast-sigmoid derivative (SuperSpike)",
-        aliases=("superspike",),
-    )
-    registry.add(
-        "atan",
-        f"{_SURROGATE_MODULE}:ATan",
-        summary="Heaviside spike, arctangent derivative",
-        aliases=("arctan",),
-    )
-    registry.add(
-        "triangle",
-        f"{_SURROGATE_MODULE}:Triangle",
-        summary="Heaviside spike, triangular (piecewise-linear) derivative",
-    )
-    registry.add(
-        "straight_through",
-        f"{_SURROGATE_MODULE}:StraightThrough",
-        summary="Heaviside spike, straight-through gradient estimator",
-        aliases=("ste",),
-    )
+    for name, attribute, aliases, summary in SURROGATES:
+        registry.add(name, f"{_SURROGATE_MODULE}:{attribute}", summary=summary, aliases=aliases)

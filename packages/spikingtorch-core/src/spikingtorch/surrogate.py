@@ -51,6 +51,8 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor
 
+from spikingtorch import _builtin
+
 __all__ = [
     "ATan",
     "FastSigmoid",
@@ -306,15 +308,12 @@ class StraightThrough(SurrogateFunction):
         return x.clone()
 
 
+# Name -> class for the core families (aliases included); the list lives in spikingtorch._builtin,
+# which also registers them, so names resolve here without loading any plugin.
 _BUILTIN: dict[str, Callable[..., SurrogateFunction]] = {
-    "sigmoid": Sigmoid,
-    "fast_sigmoid": FastSigmoid,
-    "superspike": FastSigmoid,
-    "atan": ATan,
-    "arctan": ATan,
-    "triangle": Triangle,
-    "straight_through": StraightThrough,
-    "ste": StraightThrough,
+    key: globals()[attribute]
+    for name, attribute, aliases, _ in _builtin.SURROGATES
+    for key in (name, *aliases)
 }
 
 
