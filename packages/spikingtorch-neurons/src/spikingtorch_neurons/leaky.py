@@ -10,14 +10,17 @@ from torch import Tensor, nn
 from spikingtorch.neuron import Neuron
 from spikingtorch.surrogate import SurrogateFunction
 from spikingtorch.surrogate import get as get_surrogate
-from spikingtorch_neurons.functional import LIFState, Param, check_reset, lif_step
-from spikingtorch_neurons.integrate_fire import (
-    _check_hyper,
-    _check_input,
-    _like,
-    _repr_args,
-    _store,
+from spikingtorch_neurons._params import (
+    check_decay,
+    check_hyper,
+    check_input,
+    decay_from_tau,
+    like,
+    logit,
+    repr_args,
+    store,
 )
+from spikingtorch_neurons.functional import LIFState, Param, check_reset, lif_step
 
 __all__ = ["LIF"]
 
@@ -96,23 +99,23 @@ class LIF(Neuron):
         if tau is not None and decay is not None:
             raise ValueError(f"give tau or decay, not both (got tau={tau!r}, decay={decay!r})")
         if decay is None:
-            a = _decay_from_tau(_check_hyper("tau", DEFAULT_TAU if tau is None else tau))
+            a = decay_from_tau(check_hyper("tau", DEFAULT_TAU if tau is None else tau))
         else:
-            a = _check_decay(_check_hyper("decay", decay))
+            a = check_decay(check_hyper("decay", decay))
         self.reset = check_reset(reset)
         self.surrogate = get_surrogate(surrogate)
         self.detach_reset = bool(detach_reset)
         self._decay: Param | None
         if learn_tau:
-            self.decay_logit = nn.Parameter(_logit(a))
+            self.decay_logit = nn.Parameter(logit(a))
             self._decay = None
         else:
-            _store(self, "_decay", a, learn=False)
-        _store(self, "threshold", _check_hyper("threshold", threshold), learn=learn_threshold)
+            store(self, "_decay", a, learn=False)
+        store(self, "threshold", check_hyper("threshold", threshold), learn=learn_threshold)
         if input_scale is None:
             self.input_scale = None
         else:
-            _store(self, "input_scale", _check_hyper("input_scale", input_scale), learn=False)
+            store(self, "input_scale", check_hyper("input_scale", input_scale), learn=False)
 
     @property
     def decay(self) -> Param:
@@ -134,7 +137,7 @@ class LIF(Neuron):
 
     def init_state(self, x_t: Tensor) -> LIFState:
         """The resting state ``v = 0, s = 0`` shaped like ``x_t`` ``(N, *F)``."""
-        _check_input(
+        check_input(
             self, x_t, decay=self.decay, threshold=self.threshold, input_scale=self.input_scale
         )
         return LIFState.zeros_like(x_t)
@@ -145,9 +148,9 @@ class LIF(Neuron):
         return lif_step(
             x_t,
             state,
-            decay=_like(self.decay, x_t),
-            threshold=_like(self.threshold, x_t),
-            input_scale=None if b is None else _like(b, x_t),
+            decay=like(self.decay, x_t),
+            threshold=like(self.threshold, x_t),
+            input_scale=None if b is None else like(b, x_t),
             reset=self.reset,
             surrogate=self.surrogate,
             detach_reset=self.detach_reset,
@@ -155,7 +158,7 @@ class LIF(Neuron):
 
     def extra_repr(self) -> str:
         learned = self._decay is None
-        return _repr_args(
+        return repr_args(
             tau=self.tau,
             decay=self.decay,
             threshold=self.threshold,
@@ -166,34 +169,3 @@ class LIF(Neuron):
             learn_tau=learned or None,
             learn_threshold=isinstance(self.threshold, nn.Parameter) or None,
         )
-
-
-def _decay_from_tau(tau: Param) -> Param:
-    """``exp(-1 / tau)`` after checking ``tau > 0``."""
-    if isinstance(tau, Tensor):
-        if not bool((tau > 0).all()):
-            raise ValueError(f"tau must be positive, got {tau}")
-        return torch.exp(-1 / tau)
-    if tau <= 0:
-        raise ValueError(f"tau must be positive, got {tau!r}")
-    return math.exp(-1 / tau)
-
-
-def _check_decay(a: Param) -> Param:
-    """Check ``0 < a <= 1``."""
-    ok = bool(((a > 0) & (a <= 1)).all()) if isinstance(a, Tensor) else 0 < a <= 1
-    if not ok:
-        raise ValueError(f"decay must lie in (0, 1], got {a!r}")
-    return a
-
-
-def _logit(a: Param) -> Tensor:
-    """``log(a / (1 - a))`` as a tensor, for the learned decay; needs ``0 < a < 1``."""
-    ok = bool(((a > 0) & (a < 1)).all()) if isinstance(a, Tensor) else 0 < a < 1
-    if not ok:
-        raise ValueError(
-            f"learn_tau needs a decay strictly inside (0, 1) (a finite tau), got decay {a!r}"
-        )
-    if isinstance(a, Tensor):
-        return torch.log(a) - torch.log1p(-a)
-    return torch.tensor(math.log(a) - math.log1p(-a), dtype=torch.get_default_dtype())

@@ -1,0 +1,122 @@
+"""Hyper-parameter handling shared by the neuron modules (validation, storage, repr).
+
+A hyper-parameter (``threshold``, ``decay``, ...) is a Python float, a tensor broadcastable to
+the feature shape (per-neuron values, stored as a buffer so that ``.to()`` moves it), or an
+``nn.Parameter`` when learned. Decays are stored so that they stay inside ``(0, 1)``: a learned
+decay ``a`` is kept as its logit and read back as ``sigmoid(logit)``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from spikingtorch_neurons.functional import Param
+
+
+def check_hyper(name: str, value: Any) -> Param:
+    """Validate a hyper-parameter: a finite real number or a real tensor of finite values.
+
+    Returns a float, or a floating tensor detached from the caller's (a copy).
+    """
+    if isinstance(value, Tensor):
+        if value.dtype == torch.bool or value.is_complex():
+            raise TypeError(f"{name} must be a real tensor, got dtype {value.dtype}")
+        t = value.detach().clone()
+        if not t.is_floating_point():
+            t = t.to(torch.get_default_dtype())
+        if not bool(torch.isfinite(t).all()):
+            raise ValueError(f"{name} must be finite, got {t}")
+        return t
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a float or a tensor, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return float(value)
+
+
+def store(module: nn.Module, name: str, value: Param, *, learn: bool) -> None:
+    """Store a hyper-parameter: an ``nn.Parameter`` if learned, else a buffer or a float."""
+    if learn:
+        t = value if isinstance(value, Tensor) else torch.tensor(value)
+        setattr(module, name, nn.Parameter(t))
+    elif isinstance(value, Tensor):
+        module.register_buffer(name, value)
+    else:
+        setattr(module, name, value)
+
+
+def like(p: Param, x: Tensor) -> Param:
+    """``p`` on ``x``'s device with ``x``'s dtype (floats pass through: exact in any dtype)."""
+    return p.to(device=x.device, dtype=x.dtype) if isinstance(p, Tensor) else p
+
+
+def check_input(module: nn.Module, x: Tensor, **params: Param | None) -> None:
+    """Check that ``x`` is floating and that per-neuron ``params`` broadcast to its shape."""
+    if not x.is_floating_point():
+        raise TypeError(
+            f"{type(module).__name__} expects a floating-point input, got dtype {x.dtype}"
+        )
+    for name, p in params.items():
+        if not isinstance(p, Tensor):
+            continue
+        try:
+            ok = torch.broadcast_shapes(p.shape, x.shape) == x.shape
+        except RuntimeError:
+            ok = False
+        if not ok:
+            raise ValueError(
+                f"{type(module).__name__}: {name} of shape {tuple(p.shape)} does not "
+                f"broadcast to the input shape {tuple(x.shape)}"
+            )
+
+
+def fmt(value: Any) -> str:
+    """Short form of a hyper-parameter: 4 significant digits, tensors by their shape."""
+    if isinstance(value, Tensor):
+        if value.dim() > 0:
+            return f"tensor(shape={tuple(value.shape)})"
+        value = value.item()
+    if isinstance(value, float):
+        text = format(value, ".4g")
+        return text if any(c in text for c in ".ein") else text + ".0"
+    return repr(value)
+
+
+def repr_args(**args: Any) -> str:
+    """``name=value`` pairs for ``extra_repr``, leaving out ``None`` values."""
+    return ", ".join(f"{k}={fmt(v)}" for k, v in args.items() if v is not None)
+
+
+def decay_from_tau(tau: Param) -> Param:
+    """``exp(-1 / tau)`` after checking ``tau > 0``."""
+    if isinstance(tau, Tensor):
+        if not bool((tau > 0).all()):
+            raise ValueError(f"tau must be positive, got {tau}")
+        return torch.exp(-1 / tau)
+    if tau <= 0:
+        raise ValueError(f"tau must be positive, got {tau!r}")
+    return math.exp(-1 / tau)
+
+
+def check_decay(a: Param) -> Param:
+    """Check ``0 < a <= 1``."""
+    ok = bool(((a > 0) & (a <= 1)).all()) if isinstance(a, Tensor) else 0 < a <= 1
+    if not ok:
+        raise ValueError(f"decay must lie in (0, 1], got {a!r}")
+    return a
+
+
+def logit(a: Param) -> Tensor:
+    """``log(a / (1 - a))`` as a tensor, for the learned decay; needs ``0 < a < 1``."""
+    ok = bool(((a > 0) & (a < 1)).all()) if isinstance(a, Tensor) else 0 < a < 1
+    if not ok:
+        raise ValueError(
+            f"learn_tau needs a decay strictly inside (0, 1) (a finite tau), got decay {a!r}"
+        )
+    if isinstance(a, Tensor):
+        return torch.log(a) - torch.log1p(-a)
+    return torch.tensor(math.log(a) - math.log1p(-a), dtype=torch.get_default_dtype())
