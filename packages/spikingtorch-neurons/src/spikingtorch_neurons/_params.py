@@ -120,3 +120,60 @@ def logit(a: Param) -> Tensor:
     if isinstance(a, Tensor):
         return torch.log(a) - torch.log1p(-a)
     return torch.tensor(math.log(a) - math.log1p(-a), dtype=torch.get_default_dtype())
+
+
+def store_decay(
+    module: nn.Module,
+    name: str,
+    *,
+    tau: Param | None,
+    decay: Param | None,
+    learn: bool,
+    default_tau: float,
+    tau_name: str = "tau",
+) -> None:
+    """Validate ``tau`` or ``decay`` and store the decay factor ``a`` on ``module``.
+
+    ``a = decay``, or ``exp(-1 / tau)`` when ``tau`` is given, or ``exp(-1 / default_tau)``
+    when neither is. A fixed ``a`` is stored as ``_<name>`` (a float or a buffer); a learned
+    one as the ``nn.Parameter`` ``<name>_logit`` with ``a = sigmoid(<name>_logit)``, which
+    keeps ``a`` inside ``(0, 1)`` whatever the gradient step. Read it back with
+    :func:`read_decay`.
+
+    Raises:
+        ValueError: both given; ``tau <= 0`` or non-finite; ``decay`` outside ``(0, 1]``;
+            ``learn`` with ``decay == 1`` (no leak has no finite logit).
+    """
+    decay_name = name
+    if tau is not None and decay is not None:
+        raise ValueError(
+            f"give {tau_name} or {decay_name}, not both "
+            f"(got {tau_name}={tau!r}, {decay_name}={decay!r})"
+        )
+    if decay is None:
+        a = decay_from_tau(check_hyper(tau_name, default_tau if tau is None else tau))
+    else:
+        a = check_decay(check_hyper(decay_name, decay))
+    if learn:
+        module.register_parameter(f"{name}_logit", nn.Parameter(logit(a)))
+        setattr(module, f"_{name}", None)
+    else:
+        store(module, f"_{name}", a, learn=False)
+
+
+def read_decay(module: nn.Module, name: str) -> Param:
+    """The decay factor stored by :func:`store_decay` (a tensor when learned or per-neuron)."""
+    fixed = getattr(module, f"_{name}")
+    if fixed is not None:
+        return fixed
+    a = torch.sigmoid(getattr(module, f"{name}_logit"))
+    info = torch.finfo(a.dtype)
+    # sigmoid rounds to exactly 1 (or 0) for large logits: keep a strictly inside (0, 1).
+    return a.clamp(info.tiny, 1 - info.eps)
+
+
+def tau_of(a: Param) -> Param:
+    """The time constant ``tau = -1 / log(a)`` in steps of a decay ``a`` (``inf`` at ``a = 1``)."""
+    if isinstance(a, Tensor):
+        return 1 / torch.log(1 / a)
+    return math.inf if a == 1 else -1 / math.log(a)

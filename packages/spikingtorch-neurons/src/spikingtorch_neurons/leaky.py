@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import math
-
-import torch
 from torch import Tensor, nn
 
 from spikingtorch.neuron import Neuron
 from spikingtorch.surrogate import SurrogateFunction
 from spikingtorch.surrogate import get as get_surrogate
 from spikingtorch_neurons._params import (
-    check_decay,
     check_hyper,
     check_input,
-    decay_from_tau,
     like,
-    logit,
+    read_decay,
     repr_args,
     store,
+    store_decay,
+    tau_of,
 )
 from spikingtorch_neurons.functional import LIFState, Param, check_reset, lif_step
 
@@ -96,21 +93,10 @@ class LIF(Neuron):
         detach_reset: bool = False,
     ) -> None:
         super().__init__()
-        if tau is not None and decay is not None:
-            raise ValueError(f"give tau or decay, not both (got tau={tau!r}, decay={decay!r})")
-        if decay is None:
-            a = decay_from_tau(check_hyper("tau", DEFAULT_TAU if tau is None else tau))
-        else:
-            a = check_decay(check_hyper("decay", decay))
         self.reset = check_reset(reset)
         self.surrogate = get_surrogate(surrogate)
         self.detach_reset = bool(detach_reset)
-        self._decay: Param | None
-        if learn_tau:
-            self.decay_logit = nn.Parameter(logit(a))
-            self._decay = None
-        else:
-            store(self, "_decay", a, learn=False)
+        store_decay(self, "decay", tau=tau, decay=decay, learn=learn_tau, default_tau=DEFAULT_TAU)
         store(self, "threshold", check_hyper("threshold", threshold), learn=learn_threshold)
         if input_scale is None:
             self.input_scale = None
@@ -120,20 +106,12 @@ class LIF(Neuron):
     @property
     def decay(self) -> Param:
         """The decay factor ``a`` per step (a tensor when learned or per-neuron)."""
-        if self._decay is not None:
-            return self._decay
-        a = torch.sigmoid(self.decay_logit)
-        info = torch.finfo(a.dtype)
-        # sigmoid rounds to exactly 1 (or 0) for large logits: keep a strictly inside (0, 1).
-        return a.clamp(info.tiny, 1 - info.eps)
+        return read_decay(self, "decay")
 
     @property
     def tau(self) -> Param:
         """The time constant ``tau = -1 / log(a)`` in steps (``inf`` when ``a = 1``)."""
-        a = self.decay
-        if isinstance(a, Tensor):
-            return 1 / torch.log(1 / a)
-        return math.inf if a == 1 else -1 / math.log(a)
+        return tau_of(self.decay)
 
     def init_state(self, x_t: Tensor) -> LIFState:
         """The resting state ``v = 0, s = 0`` shaped like ``x_t`` ``(N, *F)``."""
