@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -51,7 +52,15 @@ def _every_status(use: Use, make_entry_point: MakeEP) -> None:
 def test_no_plugins(plugin_sandbox: Use) -> None:
     result = _invoke("list-plugins")
     assert result.exit_code == 0
-    assert result.stdout == "No spikingtorch plugins installed.\n"
+    plugins_part, _, components_part = result.stdout.partition("\nCOMPONENTS\n")
+    assert plugins_part == "No spikingtorch plugins installed.\n"
+    # The core's own surrogates are listed with their provider and summary.
+    assert components_part.splitlines()[0] == "surrogates:"
+    assert re.search(
+        r"^  atan \(arctan\) +spikingtorch-core +Heaviside spike, arctangent derivative$",
+        components_part,
+        flags=re.MULTILINE,
+    )
     assert result.stderr == ""
 
 
@@ -73,7 +82,7 @@ def test_table_shows_every_status(
         conflicts: none
         5 plugins (1 ok, 1 local, 1 error, 1 duplicate, 1 disabled). Use --verbose for module paths and tracebacks.
         """  # noqa: E501
-    assert result.stdout == textwrap.dedent(expected)
+    assert result.stdout.partition("\nCOMPONENTS\n")[0] == textwrap.dedent(expected)
     stderr_lines = result.stderr.splitlines()
     assert len(stderr_lines) == 2
     assert stderr_lines[0] == (
@@ -93,7 +102,7 @@ def test_conflicts_are_listed(plugin_sandbox: Use, make_entry_point: MakeEP) -> 
     lines = result.stdout.splitlines()
     index = lines.index("conflicts (use the qualified names, or disable a plugin):")
     assert lines[index + 1] == "  neurons 'lif': stp-clash:lif, stp-ok:lif"
-    assert lines[-1].startswith("2 plugins (2 ok).")
+    assert lines[lines.index("COMPONENTS") - 2].startswith("2 plugins (2 ok).")
 
 
 @pytest.mark.parametrize(
@@ -140,7 +149,14 @@ def test_json_is_one_document_even_with_warnings(
     assert result.exit_code == 0
     assert "warning:" in result.stderr
     document = json.loads(result.stdout)
-    assert list(document) == ["schema", "core_version", "plugins", "conflicts", "builtin"]
+    assert list(document) == [
+        "schema",
+        "core_version",
+        "plugins",
+        "conflicts",
+        "builtin",
+        "components",
+    ]
     assert document["schema"] == 1
     assert document["core_version"] == spikingtorch.__version__
     assert [(p["name"], p["status"]) for p in document["plugins"]] == [
@@ -334,3 +350,19 @@ def test_python_dash_m_runs_the_same_cli() -> None:
     document = json.loads(proc.stdout)
     assert document["schema"] == 1
     assert all(p["status"] == "disabled" for p in document["plugins"])
+
+
+def test_components_are_listed_with_provider_and_summary(
+    plugin_sandbox: Use, make_entry_point: MakeEP
+) -> None:
+    plugin_sandbox(make_entry_point("stp-ok", "stp_fake_ok"))
+    table = _invoke("list-plugins").stdout.partition("\nCOMPONENTS\n")[2]
+    document = json.loads(_invoke("list-plugins", "--json").stdout)
+    for kind, entries in document["components"].items():
+        for entry in entries:
+            assert entry["qualified_name"] == f"{entry['provider']}:{entry['name']}"
+            line = next(ln for ln in table.splitlines() if ln.startswith(f"  {entry['name']} "))
+            assert entry["provider"] in line
+            assert (entry["summary"] or "") in line, (kind, line)
+    assert {e["name"] for e in document["components"]["surrogates"]} >= {"sigmoid", "atan"}
+    assert document["components"]["neurons"]

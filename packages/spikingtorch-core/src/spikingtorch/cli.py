@@ -19,7 +19,7 @@ import click
 
 from spikingtorch import __version__
 from spikingtorch.plugins import loader
-from spikingtorch.registry import CORE_DISTRIBUTION, KINDS, Conflict
+from spikingtorch.registry import CORE_DISTRIBUTION, KINDS, Conflict, Entry
 
 JSON_SCHEMA_VERSION = 1
 _PROBLEM_STATUSES = ("error", "duplicate")
@@ -47,6 +47,7 @@ def list_plugins(as_json: bool, check: bool, verbose: bool) -> None:
             records = host.records()
             conflicts = host.conflicts()
             builtin = host.builtin()
+            components = {kind: host.registry(kind).entries() for kind in KINDS}
         except Exception as exc:  # strict mode re-raises plugin failures
             _echo_warnings(caught, [], [])
             message = f"error: loading spikingtorch plugins failed: {type(exc).__name__}: {exc}"
@@ -68,10 +69,24 @@ def list_plugins(as_json: bool, check: bool, verbose: bool) -> None:
                 {"kind": c.kind, "name": c.name, "providers": list(c.providers)} for c in conflicts
             ],
             "builtin": {"name": CORE_DISTRIBUTION, "version": __version__, "provides": builtin},
+            "components": {
+                kind: [
+                    {
+                        "name": e.name,
+                        "provider": e.provider,
+                        "qualified_name": e.qualified_name,
+                        "aliases": list(e.aliases),
+                        "summary": e.summary,
+                    }
+                    for e in entries
+                ]
+                for kind, entries in components.items()
+            },
         }
         click.echo(json.dumps(document, indent=2))
     else:
         click.echo(_format_table(records, conflicts, builtin, verbose=verbose))
+        click.echo(_format_components(components))
     if check and any(r.status in _PROBLEM_STATUSES for r in records):
         raise click.exceptions.Exit(1)
 
@@ -141,6 +156,29 @@ def _format_table(
         for record in records:
             if record.traceback:
                 lines += ["", f"--- {record.name}: traceback ---", record.traceback.rstrip()]
+    return "\n".join(lines)
+
+
+def _format_components(components: dict[str, list[Entry]]) -> str:
+    """Every registered component by kind: name (aliases), provider and one-line summary."""
+    rows = [
+        (kind, e.name + (f" ({', '.join(e.aliases)})" if e.aliases else ""), e.provider, e.summary)
+        for kind, entries in components.items()
+        for e in entries
+    ]
+    if not rows:
+        return ""
+    name_width = max(len(r[1]) for r in rows)
+    provider_width = max(len(r[2]) for r in rows)
+    lines = ["", "COMPONENTS"]
+    for kind in components:
+        kind_rows = [r for r in rows if r[0] == kind]
+        if not kind_rows:
+            continue
+        lines.append(f"{kind}:")
+        for _, name, provider, summary in kind_rows:
+            text = f"  {name.ljust(name_width)}  {provider.ljust(provider_width)}  {summary or ''}"
+            lines.append(text.rstrip())
     return "\n".join(lines)
 
 
