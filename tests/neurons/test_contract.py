@@ -39,6 +39,8 @@ class Case:
 # Models that need constructor arguments or a particular input to be exercised.
 CASES: dict[str, Case] = {
     "lif": Case({"tau": 3.0}),
+    # conductances: the membrane approaches g / (1 + g) < 1, so threshold 0.5 needs g > 1
+    "biolif": Case(scale=3.0),
     "recurrent_lif": Case({"size": 5}, shape=(4, 5)),
 }
 

@@ -177,3 +177,98 @@ def tau_of(a: Param) -> Param:
     if isinstance(a, Tensor):
         return 1 / torch.log(1 / a)
     return math.inf if a == 1 else -1 / math.log(a)
+
+
+# -- helpers for models with several time constants (AdaptiveLIF, SynapticLIF, ...) -----------
+
+
+def check_positive(name: str, value: Param) -> Param:
+    """Check ``value > 0`` (every element of a tensor); the error names ``name``."""
+    ok = bool((value > 0).all()) if isinstance(value, Tensor) else value > 0
+    if not ok:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    return value
+
+
+def check_non_negative(name: str, value: Param) -> Param:
+    """Check ``value >= 0`` (every element of a tensor); the error names ``name``."""
+    ok = bool((value >= 0).all()) if isinstance(value, Tensor) else value >= 0
+    if not ok:
+        raise ValueError(f"{name} must be non-negative, got {value!r}")
+    return value
+
+
+def store_named_decay(
+    module: nn.Module,
+    name: str,
+    *,
+    tau: Param | None,
+    decay: Param | None,
+    learn: bool,
+    default_tau: float,
+    tau_name: str,
+    learn_name: str,
+) -> None:
+    """:func:`store_decay` for a second decay (``adapt_decay``, ``syn_decay``, ...).
+
+    Validates first so that every error names the parameter as the user spelled it
+    (``tau_adapt must be positive``, ``adapt_decay must lie in (0, 1]``,
+    ``learn_tau_adapt needs ...``), then stores the decay as :func:`store_decay` does (read it
+    back with :func:`read_decay`).
+    """
+    if tau is not None and decay is not None:
+        raise ValueError(
+            f"give {tau_name} or {name}, not both (got {tau_name}={tau!r}, {name}={decay!r})"
+        )
+    if decay is None:
+        t = check_positive(tau_name, check_hyper(tau_name, default_tau if tau is None else tau))
+        a = decay_from_tau(t)
+    else:
+        a = check_hyper(name, decay)
+        ok = bool(((a > 0) & (a <= 1)).all()) if isinstance(a, Tensor) else 0 < a <= 1
+        if not ok:
+            raise ValueError(f"{name} must lie in (0, 1], got {a!r}")
+    if learn:
+        inside = bool(((a > 0) & (a < 1)).all()) if isinstance(a, Tensor) else 0 < a < 1
+        if not inside:
+            raise ValueError(
+                f"{learn_name} needs {name} strictly inside (0, 1) (a finite {tau_name}), "
+                f"got {name} {a!r}"
+            )
+    store_decay(module, name, tau=None, decay=a, learn=learn, default_tau=default_tau)
+
+
+def check_shapes(owner: str, feature_shape: tuple[int, ...] | None, **params: Any) -> None:
+    """Construction-time shape check of per-neuron hyper-parameters.
+
+    Tensors among ``params`` must broadcast to ``feature_shape`` when it is known, and to one
+    common shape otherwise (a ``(3,)`` threshold beside a ``(4,)`` tau can fit no input); the
+    full check against the input happens at the first step (:func:`check_input`).
+
+    Raises:
+        ValueError: naming the parameter, its shape and what it should broadcast to.
+    """
+    shapes = {k: tuple(v.shape) for k, v in params.items() if isinstance(v, Tensor)}
+    if feature_shape is not None:
+        for name, shape in shapes.items():
+            try:
+                ok = torch.broadcast_shapes(shape, feature_shape) == torch.Size(feature_shape)
+            except RuntimeError:
+                ok = False
+            if not ok:
+                raise ValueError(
+                    f"{owner}: {name} of shape {shape} does not broadcast to the feature "
+                    f"shape {feature_shape}"
+                )
+        return
+    seen: list[tuple[str, tuple[int, ...]]] = []
+    for name, shape in shapes.items():
+        for other, other_shape in seen:
+            try:
+                torch.broadcast_shapes(shape, other_shape)
+            except RuntimeError:
+                raise ValueError(
+                    f"{owner}: {name} of shape {shape} and {other} of shape {other_shape} "
+                    f"do not broadcast together"
+                ) from None
+        seen.append((name, shape))

@@ -10,6 +10,7 @@ from spikingtorch.surrogate import get as get_surrogate
 from spikingtorch_neurons._params import (
     check_hyper,
     check_input,
+    check_shapes,
     like,
     read_decay,
     repr_args,
@@ -102,6 +103,13 @@ class LIF(Neuron):
             self.input_scale = None
         else:
             store(self, "input_scale", check_hyper("input_scale", input_scale), learn=False)
+        check_shapes(
+            type(self).__name__,
+            None,
+            decay=self._decay,
+            threshold=self.threshold,
+            input_scale=self.input_scale,
+        )
 
     @property
     def decay(self) -> Param:

@@ -1,8 +1,12 @@
-"""Pure step functions of the integrate-and-fire neuron family.
+"""Pure step functions of every neuron model in this package.
 
 Every function here is stateless: it takes the input current of one time step and the previous
 state, and returns the spikes and the new state. The modules (:class:`~spikingtorch_neurons.IF`,
-:class:`~spikingtorch_neurons.LIF`) only hold the parameters and call these functions.
+:class:`~spikingtorch_neurons.LIF`, :class:`~spikingtorch_neurons.AdaptiveLIF`, ...) only hold
+the parameters and call these functions. One submodule per family: ``integrate`` (IF, LIF),
+``adaptive`` (ALIF), ``synaptic`` (current-based LIF), ``recurrent`` (recurrent LIF) and
+``original`` (the original spikingtorch package's models); the IF/LIF dynamics below are the
+template the others extend.
 
 Shapes: ``x`` is ``(N, *F)`` (``N`` the batch, ``F`` the feature shape); the state tensors and the
 spikes have the same shape. Hyper-parameters (``threshold``, ``decay``, ``input_scale``) are
@@ -26,6 +30,9 @@ spike::
 ``"subtract"`` removes the threshold right after a spike, before the next decay (as SpikingJelly
 and Norse do). With ``detach_reset=True`` the spike inside ``r`` is detached, so no gradient
 flows through the reset (SpikingJelly's ``detach_reset``).
+
+The original spikingtorch package's models (McCulloch-Pitts unit, coarse-scale LIF, two-input
+BioLIF, SpikingDecay) have their steps in :mod:`spikingtorch_neurons.functional.original`.
 """
 
 from spikingtorch_neurons.functional._common import (
@@ -34,15 +41,54 @@ from spikingtorch_neurons.functional._common import (
     check_reset,
     reset_membrane,
 )
+from spikingtorch_neurons.functional.adaptive import ALIFState, alif_step, alif_threshold
 from spikingtorch_neurons.functional.integrate import IFState, LIFState, if_step, lif_step
+from spikingtorch_neurons.functional.original import (
+    BioLIFState,
+    CoarseLIFState,
+    McPittsState,
+    SpikingDecayState,
+    biolif_step,
+    coarse_lif_coefficients,
+    coarse_lif_step,
+    mcpitts_step,
+    spiking_decay_step,
+    split_conductance,
+)
+from spikingtorch_neurons.functional.recurrent import (
+    RECURRENT_MODES,
+    RecurrentLIFState,
+    recurrent_input,
+    recurrent_lif_step,
+)
+from spikingtorch_neurons.functional.synaptic import SynapticLIFState, synaptic_lif_step
 
 __all__ = [
+    "RECURRENT_MODES",
     "RESET_MODES",
+    "ALIFState",
+    "BioLIFState",
+    "CoarseLIFState",
     "IFState",
     "LIFState",
+    "McPittsState",
     "Param",
+    "RecurrentLIFState",
+    "SpikingDecayState",
+    "SynapticLIFState",
+    "alif_step",
+    "alif_threshold",
+    "biolif_step",
     "check_reset",
+    "coarse_lif_coefficients",
+    "coarse_lif_step",
     "if_step",
     "lif_step",
+    "mcpitts_step",
+    "recurrent_input",
+    "recurrent_lif_step",
     "reset_membrane",
+    "spiking_decay_step",
+    "split_conductance",
+    "synaptic_lif_step",
 ]
