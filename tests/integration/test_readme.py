@@ -31,3 +31,14 @@ def test_lookup_snippet_runs() -> None:
     from spikingtorch_neurons import LIF
 
     assert isinstance(ns["lif"], LIF)
+
+
+def test_encoder_snippet_runs() -> None:
+    (block,) = [b for b in _python_blocks() if "encode = PoissonEncoder(8)" in b]
+    ns: dict[str, object] = {}
+    exec(compile(block, str(README), "exec"), ns)
+    spikes = ns["encode"](torch.rand(2, 3, 4, 4))  # type: ignore[operator]
+    assert spikes.shape == (2, 8, 3, 4, 4)
+    counts = ns["decode"](spikes.flatten(2))  # type: ignore[operator]
+    assert counts.shape == (2, 48)
+    torch.testing.assert_close(counts, spikes.flatten(2).sum(1))
