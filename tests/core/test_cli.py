@@ -189,7 +189,7 @@ def test_json_is_one_document_even_with_warnings(
     assert document["builtin"] == {
         "name": "spikingtorch-core",
         "version": spikingtorch.__version__,
-        "provides": {"surrogates": SURROGATES},
+        "provides": {"surrogates": SURROGATES, "networks": ["convnet", "mlp"]},
     }
 
 

@@ -449,7 +449,7 @@ def test_register_plugin_module_default_name(plugin_sandbox: Use) -> None:
         "stp_notebook_plugin",
         "local",
     )
-    assert get_registry("networks").names() == ["tiny"]
+    assert get_registry("networks").provided_by("stp_notebook_plugin") == ["tiny"]
 
 
 def test_register_plugin_errors(plugin_sandbox: Use, make_entry_point: MakeEP) -> None:
@@ -512,7 +512,7 @@ def test_plugin_host_can_be_built_directly(make_entry_point: MakeEP, plugin_sand
     with pytest.warns(PluginWarning, match="'other'"):
         host = PluginHost([_ok(make_entry_point)], environ={"SPIKINGTORCH_PLUGINS": "other"})
     assert [r.status for r in host.records()] == ["disabled"]
-    assert host.builtin() == {"surrogates": SURROGATES}
+    assert host.builtin() == {"surrogates": SURROGATES, "networks": ["convnet", "mlp"]}
     assert host.strict is False
     assert PluginHost([], strict=True).strict is True
 

@@ -41,3 +41,25 @@ def register_surrogates(registry: Registry) -> None:
     """
     for name, attribute, aliases, summary in SURROGATES:
         registry.add(name, f"{_SURROGATE_MODULE}:{attribute}", summary=summary, aliases=aliases)
+
+
+_NETWORK_MODULE = "spikingtorch.networks"
+
+
+@hookimpl
+def register_networks(registry: Registry) -> None:
+    """Register the core's neuron-agnostic networks of :mod:`spikingtorch.networks`.
+
+    Args:
+        registry: The network registry.
+    """
+    registry.add(
+        "mlp",
+        f"{_NETWORK_MODULE}:mlp",
+        summary="fully connected spiking layers (optional recurrence), any neuron by name",
+    )
+    registry.add(
+        "convnet",
+        f"{_NETWORK_MODULE}:convnet",
+        summary="the seed tutorial's conv net (conv-neuron-conv-neuron-linear-neuron)",
+    )

@@ -4,8 +4,10 @@ Commands:
 
 * ``list-plugins`` — the installed plugins, their status and what they provide. It never
   crashes because of a plugin: failures are reported (warnings on stderr, data on stdout).
+* ``train`` — train a spiking network from a stack of named components (options or a TOML
+  stack file); see :mod:`spikingtorch.train`.
 
-Importing this module does not import torch.
+Importing this module does not import torch (``train`` imports it when it runs).
 """
 
 from __future__ import annotations
@@ -18,8 +20,18 @@ from typing import Any
 import click
 
 from spikingtorch import __version__
+from spikingtorch.config import DEFAULT_STEPS, StackConfig, StackConfigError, parse_param
 from spikingtorch.plugins import loader
-from spikingtorch.registry import CORE_DISTRIBUTION, KINDS, Conflict, Entry
+from spikingtorch.registry import (
+    CORE_DISTRIBUTION,
+    FIRST_PARTY_DISTRIBUTIONS,
+    KINDS,
+    AmbiguousComponentError,
+    ComponentNotFoundError,
+    Conflict,
+    Entry,
+    normalize_provider,
+)
 
 JSON_SCHEMA_VERSION = 1
 _PROBLEM_STATUSES = ("error", "duplicate")
@@ -203,6 +215,232 @@ def _conflict_lines(conflicts: list[Conflict]) -> list[str]:
     return lines
 
 
+# -- train --------------------------------------------------------------------------------------
+
+_D = StackConfig()  # the defaults shown in --help
+_RESUME_OVERRIDES = ("epochs", "device")
+
+
+def _params(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> Any:
+    if not values:
+        return None
+    try:
+        return dict(parse_param(v) for v in values)
+    except StackConfigError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _param_option(component: str, example: str) -> Any:
+    return click.option(
+        f"--{component}-param",
+        f"{component}_params",
+        multiple=True,
+        metavar="KEY=VALUE",
+        callback=_params,
+        help=f"A parameter of the {component} (repeatable; the value is read as TOML), "
+        f"e.g. {example}.",
+    )
+
+
+_TRAIN_HELP = """Train a spiking network and evaluate it after every epoch.
+
+With no options this trains an MLP of LIF neurons on Randman (generated, nothing to download).
+Every component is chosen by its registry name (see 'spikingtorch list-plugins'). Options
+override the values of a TOML stack file given with --config; a component's parameters from the
+file are kept unless the option renames that component.
+
+Each run writes a run folder OUT/NAME (default runs/<timestamp>) with config.toml, metrics.json,
+checkpoint.pt and curves.png; --resume RUN_DIR continues it.
+
+\b
+Example (the seed tutorial's experiment):
+  spikingtorch train --dataset fashion-mnist --data-root data --download \\
+      --encoder poisson --steps 8 --network convnet --neuron if
+"""
+
+
+@cli.command("train", help=_TRAIN_HELP)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    metavar="FILE.toml",
+    help="TOML stack file: tables [dataset] [encoder] [network] [neuron] [decoder] [loss] "
+    "[train] [run] (see --print-config for every key).",
+)
+@click.option("--dataset", help=f"Dataset name.  [default: {_D.dataset}]")
+@_param_option("dataset", "--dataset-param num_classes=5")
+@click.option(
+    "--data-root",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help=f"Folder of the dataset files.  [default: {_D.data_root}]",
+)
+@click.option(
+    "--download/--no-download",
+    default=None,
+    help="Download the dataset if it is missing (only datasets that support it).",
+)
+@click.option(
+    "--train-samples",
+    type=int,
+    metavar="N",
+    help="Train on a seeded random subset of N samples.  [default: all]",
+)
+@click.option(
+    "--test-samples",
+    type=int,
+    metavar="N",
+    help="Test on a seeded random subset of N samples.  [default: all]",
+)
+@click.option(
+    "--encoder",
+    help="Encoder name, 'none', or 'auto': none for temporal datasets "
+    f"(spike trains), poisson otherwise.  [default: {_D.encoder}]",
+)
+@_param_option("encoder", "--encoder-param rate=0.5")
+@click.option(
+    "--steps",
+    type=int,
+    metavar="T",
+    help=f"Time steps T of the encoder.  [default: {DEFAULT_STEPS}]",
+)
+@click.option("--network", help=f"Network name (mlp, convnet, ...).  [default: {_D.network}]")
+@_param_option("network", "--network-param hidden=[256,128]")
+@click.option("--neuron", help=f"Neuron name used by the network.  [default: {_D.neuron}]")
+@_param_option("neuron", "--neuron-param tau=5")
+@click.option("--decoder", help=f"Decoder (readout) name.  [default: {_D.decoder}]")
+@_param_option("decoder", "--decoder-param scale=0.5")
+@click.option(
+    "--loss", help=f"Loss: cross_entropy on the decoder output as logits.  [default: {_D.loss}]"
+)
+@_param_option("loss", "--loss-param negate=true (for first-spike times)")
+@click.option("--epochs", type=int, help=f"Number of epochs.  [default: {_D.epochs}]")
+@click.option("--batch-size", type=int, help=f"Batch size.  [default: {_D.batch_size}]")
+@click.option("--lr", type=float, help=f"Learning rate.  [default: {_D.lr:g}]")
+@click.option("--optimizer", help=f"adam, adamw or sgd.  [default: {_D.optimizer}]")
+@click.option("--weight-decay", type=float, help=f"Weight decay.  [default: {_D.weight_decay:g}]")
+@click.option("--device", help=f"auto, cpu, cuda, cuda:N or mps.  [default: {_D.device}]")
+@click.option(
+    "--seed", type=int, help=f"Seed of every random number generator.  [default: {_D.seed}]"
+)
+@click.option(
+    "--num-workers", type=int, help=f"DataLoader worker processes.  [default: {_D.num_workers}]"
+)
+@click.option(
+    "--threads", type=int, metavar="N",
+    help="CPU threads of torch; 0 leaves torch's choice. Small spiking networks run a Python "
+    "loop over time steps of small operations, where one thread is usually fastest (and many "
+    f"times faster on a busy machine).  [default: {_D.threads}]",
+)  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help=f"Folder of the run folders.  [default: {_D.out}]",
+)
+@click.option("--name", help="Name of the run folder.  [default: a timestamp]")
+@click.option(
+    "--resume",
+    type=click.Path(file_okay=False),
+    metavar="RUN_DIR",
+    help="Continue the run in RUN_DIR from its checkpoint (only --epochs and --device may change).",
+)
+@click.option(
+    "--print-config", is_flag=True, help="Print the resolved stack config as TOML and exit."
+)
+@click.option(
+    "--progress/--no-progress",
+    default=True,
+    show_default=True,
+    help="Show a progress bar per epoch.",
+)
+def train(
+    config_file: str | None, resume: str | None, print_config: bool, progress: bool,
+    **options: Any,
+) -> None:  # fmt: skip
+    from spikingtorch.config import dumps_toml, resolve_config
+
+    try:
+        if resume is None:
+            config = resolve_config(config_file, options)
+            if print_config:
+                click.echo(dumps_toml(config), nl=False)
+                return
+        from spikingtorch.train import CheckpointError  # imports torch: only to train
+        from spikingtorch.train import train as run_training
+
+        try:
+            if resume is not None:
+                config = _resume_config(config_file, resume, options)
+                if print_config:
+                    click.echo(dumps_toml(config), nl=False)
+                    return
+            result = run_training(config, resume=resume, progress=progress, echo=click.echo)
+        except CheckpointError as exc:
+            _fail(str(exc), 1)
+    except (ComponentNotFoundError, AmbiguousComponentError) as exc:
+        _fail(_component_message(exc), 2)
+    except StackConfigError as exc:
+        _fail(str(exc), 2)
+    except (FileNotFoundError, loader.PluginError, ImportError) as exc:
+        _fail(f"{type(exc).__name__}: {exc}", 1)
+    if result.metrics:
+        last = result.metrics[-1]
+        click.echo(f"test accuracy: {100 * result.test_accuracy:.2f}% after {last['epoch']} epochs")
+    click.echo(f"run folder: {result.run_dir}")
+
+
+def _resume_config(config_file: str | None, resume: str, options: dict[str, Any]) -> Any:
+    from spikingtorch.train import load_run_config
+
+    given = sorted(k for k, v in options.items() if v is not None and k not in _RESUME_OVERRIDES)
+    if config_file is not None or given:
+        names = ", ".join("--" + k.replace("_", "-") for k in given) or "--config"
+        raise StackConfigError(
+            f"with --resume only --epochs and --device may be given, not {names}: the run's "
+            f"config is {resume}/config.toml"
+        )
+    from spikingtorch.config import resolve_config
+
+    base = load_run_config(resume)
+    overrides = {k: options[k] for k in _RESUME_OVERRIDES if options.get(k) is not None}
+    return resolve_config(None, {**_as_overrides(base), **overrides})
+
+
+def _as_overrides(config: Any) -> dict[str, Any]:
+    import dataclasses
+
+    return {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+
+
+def _component_message(exc: LookupError) -> str:
+    """The registry's message, led by what to install when a first-party plugin is missing."""
+    message = str(exc)
+    kind = getattr(exc, "kind", "")
+    hint = getattr(exc, "hint", None)
+    distribution = FIRST_PARTY_DISTRIBUTIONS.get(kind)
+    if not (hint and distribution):
+        return message
+    lead = (
+        f"spikingtorch train needs the {kind} plugin {distribution!r} for "
+        f"{getattr(exc, 'name', '')!r}, which is not installed. Install it with: {hint}"
+    )
+    for record in loader.get_plugin_host().records():
+        if normalize_provider(record.name) == normalize_provider(distribution):
+            lead = (
+                f"spikingtorch train needs the {kind} plugin {distribution!r} for "
+                f"{getattr(exc, 'name', '')!r}, which is installed but not loaded "
+                f"({record.status}: {record.error}). Enable it, or reinstall it with: {hint}"
+            )
+    return f"{lead}\n{message}"
+
+
+def _fail(message: str, code: int) -> Any:
+    click.echo(f"Error: {message}", err=True)
+    raise click.exceptions.Exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> Any:
     """Run the ``spikingtorch`` command (the console-script entry point).
 
@@ -212,4 +450,4 @@ def main(argv: Sequence[str] | None = None) -> Any:
     return cli.main(args=list(argv) if argv is not None else None, prog_name="spikingtorch")
 
 
-__all__ = ["cli", "list_plugins", "main"]
+__all__ = ["cli", "list_plugins", "main", "train"]
