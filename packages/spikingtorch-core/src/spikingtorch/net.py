@@ -15,17 +15,43 @@ shape and ``out_shape`` the per-step output shape of ``net``.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from spikingtorch.neuron import detach_states, reset_states
+from spikingtorch.neuron import Neuron, StatefulModule, detach_states, reset_states
 
-__all__ = ["SpikingNet"]
+__all__ = ["SequenceModeCheck", "SpikingNet"]
 
-_MODES = ("step",)
+_MODES = ("step", "sequence")
+
+
+@dataclass(frozen=True)
+class SequenceModeCheck:
+    """What :meth:`SpikingNet.check_sequence_mode` found; true iff both modes agree.
+
+    Attributes:
+        ok: outputs (and every neuron's spikes) agree within the tolerance.
+        max_abs_diff: largest absolute difference of the outputs.
+        first_step: first time step at which the outputs differ (``None`` when they agree).
+        where: the first neuron (by module name, in module order) whose spikes differ, or
+            ``None`` (no neuron differs, or none could be compared).
+        message: a one-line summary.
+    """
+
+    ok: bool
+    max_abs_diff: float
+    first_step: int | None
+    where: str | None
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.ok
 
 
 def _normalise_shape(out_shape: int | Sequence[int], what: str = "out_shape") -> tuple[int, ...]:
@@ -79,7 +105,12 @@ class SpikingNet(nn.Module):
             check (the shape is then whatever ``net`` returns).
         batch_first: input and output are ``(N, T, ...)`` when true (default, as in the
             seed), ``(T, N, ...)`` when false.
-        mode: ``"step"``, the per-step loop.
+        mode: ``"step"``, the per-step loop (default), or ``"sequence"``: ``net`` is called
+            once on the time-merged batch ``(T*N, *in)`` and every spikingtorch neuron runs its
+            :meth:`~spikingtorch.Neuron.scan` over ``T`` (fused for IF and LIF). Valid for
+            feed-forward nets whose only state lives in spikingtorch neurons and whose layers
+            treat samples independently (no batch statistics: BatchNorm in training mode mixes
+            the ``T*N`` merged samples and warns); see :meth:`check_sequence_mode`.
 
     Shape:
         - input: ``(N, T, *in)`` (or ``(T, N, *in)`` with ``batch_first=False``), floating.
@@ -117,10 +148,6 @@ class SpikingNet(nn.Module):
         if net is not None and not isinstance(net, nn.Module):
             raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
         if mode not in _MODES:
-            if mode == "sequence":
-                raise ValueError(
-                    "mode='sequence' is not available yet in this version; use mode='step'"
-                )
             raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
         self.net = net
         if out_shape is not None:
@@ -176,6 +203,11 @@ class SpikingNet(nn.Module):
             run_steps = int(lens.max())
             mask = torch.arange(n_steps, device=x.device).unsqueeze(0) < lens.unsqueeze(1)
 
+        if self.mode == "sequence":
+            out = self._forward_sequence(x, n_steps, batch)
+            self._stream_init = False
+            return out if mask is None else self._apply_mask(out, mask)
+
         outputs: list[Tensor] = []
         # unbind returns views: no per-step copy, and its backward is a single stack (indexing
         # x[:, t] in the loop would make the backward O(T^2)).
@@ -188,12 +220,169 @@ class SpikingNet(nn.Module):
             outputs.extend([outputs[0].new_zeros(outputs[0].shape)] * (n_steps - run_steps))
         out = torch.stack(outputs, dim=time_dim)
         self._stream_init = False
-        if mask is not None:
-            if not self.batch_first:
-                mask = mask.t()
-            mask = mask.reshape(mask.shape + (1,) * (out.dim() - 2))
-            out = out * mask.to(out.dtype)
-        return out
+        return out if mask is None else self._apply_mask(out, mask)
+
+    def _apply_mask(self, out: Tensor, mask: Tensor) -> Tensor:
+        """Zero the outputs past each sample's length; ``mask`` is ``(N, T)`` bool."""
+        if not self.batch_first:
+            mask = mask.t()
+        mask = mask.reshape(mask.shape + (1,) * (out.dim() - 2))
+        return out * mask.to(out.dtype)
+
+    # -- sequence mode --------------------------------------------------------------------------
+    def _sequence_neurons(self) -> list[Neuron]:
+        """The neurons that will scan; raise for state sequence mode cannot carry over time."""
+        neurons: list[Neuron] = []
+        for name, m in self.named_modules():
+            if m is self:
+                continue
+            if isinstance(m, Neuron):
+                if type(m).forward is not Neuron.forward:
+                    raise ValueError(
+                        f"mode='sequence': neuron {name!r} ({type(m).__name__}) overrides "
+                        "forward, so it cannot run as a scan over the time-merged batch; "
+                        "use mode='step'"
+                    )
+                neurons.append(m)
+            elif isinstance(m, StatefulModule):
+                raise ValueError(
+                    f"mode='sequence': module {name!r} ({type(m).__name__}) keeps state across "
+                    "time steps outside a spikingtorch Neuron; sequence mode would run it once "
+                    "on all steps at the same time. Use mode='step'"
+                )
+            elif isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training:
+                warnings.warn(
+                    f"mode='sequence': {name!r} ({type(m).__name__}) in training mode normalises "
+                    "over the time-merged batch (all T steps together), unlike step mode; "
+                    "outputs differ from mode='step'",
+                    UserWarning,
+                    stacklevel=4,
+                )
+        return neurons
+
+    @contextmanager
+    def _merged_time(self, n_steps: int) -> Iterator[None]:
+        neurons = self._sequence_neurons()
+        for m in neurons:
+            m._sequence_steps = n_steps
+        try:
+            yield
+        finally:
+            for m in neurons:
+                m._sequence_steps = None
+
+    def _forward_sequence(self, x: Tensor, n_steps: int, batch: int) -> Tensor:
+        # Time-major merge (t * N + n): neurons then view (T*N, *F) as (T, N, *F) without a copy.
+        x_tm = x.transpose(0, 1) if self.batch_first else x
+        merged = x_tm.reshape(n_steps * batch, *x.shape[2:])
+        with self._merged_time(n_steps):
+            y = self.single_pass(merged, True)
+        self._check_output(y, n_steps * batch)
+        if y.dim() < 1 or y.shape[0] != n_steps * batch:
+            raise ValueError(
+                f"mode='sequence': net returned shape {tuple(y.shape)} for the time-merged batch "
+                f"of {n_steps} * {batch} samples; its first dimension must stay T*N"
+            )
+        out = y.reshape(n_steps, batch, *y.shape[1:])
+        return out.transpose(0, 1) if self.batch_first else out
+
+    def check_sequence_mode(
+        self,
+        x: Tensor,
+        lengths: Tensor | Sequence[int] | None = None,
+        *,
+        rtol: float = 1e-5,
+        atol: float = 1e-6,
+        strict: bool = False,
+    ) -> SequenceModeCheck:
+        """Run ``x`` in step mode and in sequence mode and say whether the results agree.
+
+        Sequence mode cannot tell in general whether a net is valid for it: state kept outside
+        spikingtorch neurons (other than modules with ``reset_state``, which are refused) and
+        layers that mix samples of a batch (batch statistics, attention over the batch, ...)
+        give different results silently. Run this on a representative batch first. Outputs
+        are compared with ``torch.allclose(rtol, atol)``, and the spikes of every neuron
+        exactly, which names the first neuron that differs. Dense layers on the merged batch
+        may round differently from per-step batches, so a spike exactly at threshold may
+        rarely flip; dropout draws differently, so check in ``eval()`` mode. Runs without
+        gradients; afterwards the neurons hold the sequence run's state.
+
+        Args:
+            x: an input batch, as for :meth:`forward`.
+            lengths: optional lengths, as for :meth:`forward`.
+            rtol, atol: tolerance on the outputs.
+            strict: raise ``ValueError`` instead of returning a failed check.
+
+        Returns:
+            A :class:`SequenceModeCheck` (true iff they agree).
+
+        Example:
+            >>> import torch
+            >>> from torch import nn
+            >>> model = SpikingNet(nn.Sequential(nn.Linear(4, 3)), (3,))
+            >>> bool(model.check_sequence_mode(torch.rand(2, 5, 4)))
+            True
+        """
+        spikes: dict[str, dict[str, list[Tensor]]] = {"step": {}, "sequence": {}}
+        current = ["step"]
+        handles = []
+        for name, m in self.named_modules():
+            if isinstance(m, Neuron):
+
+                def hook(_m: nn.Module, _i: Any, out: Any, name: str = name) -> None:
+                    if isinstance(out, Tensor):
+                        spikes[current[0]].setdefault(name, []).append(out)
+
+                handles.append(m.register_forward_hook(hook))
+        mode = self.mode
+        try:
+            with torch.no_grad():
+                self.mode = "step"
+                ref = self(x, lengths)
+                self.mode = "sequence"
+                current[0] = "sequence"
+                got = self(x, lengths)
+        finally:
+            self.mode = mode
+            for h in handles:
+                h.remove()
+        time_dim = 1 if self.batch_first else 0
+        n_steps = x.shape[time_dim]
+        first: int | None
+        if ref.shape != got.shape:
+            diff, first, agree = float("inf"), 0, False
+        else:
+            delta = (ref - got).abs()
+            diff = float(delta.max()) if delta.numel() else 0.0
+            close = torch.isclose(got, ref, rtol=rtol, atol=atol)
+            per_step = close.movedim(time_dim, 0).reshape(n_steps, -1).all(1)
+            agree = bool(per_step.all())
+            first = None if agree else int((~per_step).nonzero()[0, 0])
+        where = None
+        for name, steps in spikes["step"].items():
+            seq = spikes["sequence"].get(name, [])
+            if len(steps) != n_steps or len(seq) != 1:
+                continue  # shared or skipped neuron: not comparable step by step
+            if not torch.equal(torch.stack(steps), seq[0].reshape(n_steps, *steps[0].shape)):
+                where = name
+                break
+        ok = agree and where is None
+        if ok:
+            message = f"sequence mode agrees with step mode (max |diff| {diff:.3g})"
+        else:
+            parts = [f"sequence mode differs from step mode: max |diff| {diff:.3g}"]
+            if first is not None:
+                parts.append(f"first at step t={first}")
+            if where is not None:
+                parts.append(f"first neuron whose spikes differ: {where!r}")
+            message = ", ".join(parts) + (
+                "; the net may keep state outside spikingtorch neurons or mix samples of the "
+                "batch (e.g. batch statistics): use mode='step'"
+            )
+        result = SequenceModeCheck(ok, diff, first, where, message)
+        if strict and not ok:
+            raise ValueError(message)
+        return result
 
     # -- streaming ------------------------------------------------------------------------------
     def step(self, x_t: Tensor) -> Tensor:

@@ -50,7 +50,11 @@ class Neuron(nn.Module):
     """Base class of spiking neurons.
 
     Subclasses implement :meth:`init_state` and :meth:`step` (and may override :meth:`scan`
-    with a fused sequence kernel). Calling the module advances one time step:
+    with a fused sequence kernel). Calling the module advances one time step; inside a
+    :class:`~spikingtorch.SpikingNet` in ``mode="sequence"`` the call instead receives the
+    time-merged batch ``(T*N, *F)`` (time-major), views it as ``(T, N, *F)``, runs :meth:`scan`
+    from rest and keeps the state after the last step. Subclasses that override ``forward``
+    cannot run in sequence mode (``SpikingNet`` refuses them).
 
     Args (of ``forward``):
         x_t: input current of shape ``(N, *F)``.
@@ -77,6 +81,9 @@ class Neuron(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self._state: Any = None
+        #: ``T`` while a :class:`~spikingtorch.SpikingNet` runs in sequence mode: the input of
+        #: :meth:`forward` is then the time-merged batch ``(T*N, *F)`` (time-major).
+        self._sequence_steps: int | None = None
 
     # -- to implement -------------------------------------------------------------------------
     def init_state(self, x_t: Tensor) -> Any:
@@ -118,11 +125,26 @@ class Neuron(nn.Module):
 
     # -- the seed contract --------------------------------------------------------------------
     def forward(self, x_t: Tensor, init: bool = False) -> Tensor:
+        n_steps = getattr(self, "_sequence_steps", None)
+        if n_steps is not None:
+            return self._forward_merged(x_t, n_steps)
         state = self._state
         if init or state is None or not _state_matches(state, x_t):
             state = self.init_state(x_t)
         spikes, self._state = self.step(x_t, state)
         return spikes
+
+    def _forward_merged(self, x: Tensor, n_steps: int) -> Tensor:
+        """Sequence mode: ``x`` is ``(T*N, *F)``, time-major; run :meth:`scan` from rest."""
+        if x.dim() < 1 or x.shape[0] % n_steps != 0:
+            raise ValueError(
+                f"{type(self).__name__} in sequence mode expects the time-merged batch "
+                f"(T*N, *F) with T = {n_steps}, got shape {tuple(x.shape)}; a layer before it "
+                "changed the batch dimension, which sequence mode cannot run (use mode='step')"
+            )
+        x_seq = x.reshape(n_steps, x.shape[0] // n_steps, *x.shape[1:])  # a view when contiguous
+        spikes, self._state = self.scan(x_seq, None)
+        return spikes.reshape(x.shape)
 
     # -- protocol -----------------------------------------------------------------------------
     @property

@@ -9,6 +9,7 @@ from spikingtorch.surrogate import SurrogateFunction
 from spikingtorch.surrogate import get as get_surrogate
 from spikingtorch_neurons._params import check_hyper, check_input, like, repr_args, store
 from spikingtorch_neurons.functional import IFState, Param, check_reset, if_step
+from spikingtorch_neurons.functional.scan import if_scan
 
 __all__ = ["IF"]
 
@@ -74,6 +75,25 @@ class IF(Neuron):
             x_t,
             state,
             threshold=like(self.threshold, x_t),
+            reset=self.reset,
+            surrogate=self.surrogate,
+            detach_reset=self.detach_reset,
+        )
+
+    def scan(self, x_seq: Tensor, state: IFState | None = None) -> tuple[Tensor, IFState]:
+        """Run over a time-first sequence ``(T, N, *F)`` with the fused
+        :func:`~spikingtorch_neurons.functional.scan.if_scan` (equal to stepping).
+
+        A subclass that overrides :meth:`step` gets the default per-step loop instead.
+        """
+        if type(self).step is not IF.step or x_seq.dim() < 2 or x_seq.shape[0] == 0:
+            return super().scan(x_seq, state)
+        if state is None:
+            state = self.init_state(x_seq[0])
+        return if_scan(
+            x_seq,
+            state,
+            threshold=like(self.threshold, x_seq),
             reset=self.reset,
             surrogate=self.surrogate,
             detach_reset=self.detach_reset,

@@ -19,6 +19,7 @@ from spikingtorch_neurons._params import (
     tau_of,
 )
 from spikingtorch_neurons.functional import LIFState, Param, check_reset, lif_step
+from spikingtorch_neurons.functional.scan import lif_scan
 
 __all__ = ["LIF"]
 
@@ -137,6 +138,28 @@ class LIF(Neuron):
             decay=like(self.decay, x_t),
             threshold=like(self.threshold, x_t),
             input_scale=None if b is None else like(b, x_t),
+            reset=self.reset,
+            surrogate=self.surrogate,
+            detach_reset=self.detach_reset,
+        )
+
+    def scan(self, x_seq: Tensor, state: LIFState | None = None) -> tuple[Tensor, LIFState]:
+        """Run over a time-first sequence ``(T, N, *F)`` with the fused
+        :func:`~spikingtorch_neurons.functional.scan.lif_scan` (equal to stepping).
+
+        A subclass that overrides :meth:`step` gets the default per-step loop instead.
+        """
+        if type(self).step is not LIF.step or x_seq.dim() < 2 or x_seq.shape[0] == 0:
+            return super().scan(x_seq, state)
+        if state is None:
+            state = self.init_state(x_seq[0])
+        b = self.input_scale
+        return lif_scan(
+            x_seq,
+            state,
+            decay=like(self.decay, x_seq),
+            threshold=like(self.threshold, x_seq),
+            input_scale=None if b is None else like(b, x_seq),
             reset=self.reset,
             surrogate=self.surrogate,
             detach_reset=self.detach_reset,

@@ -31,6 +31,10 @@ spike::
 and Norse do). With ``detach_reset=True`` the spike inside ``r`` is detached, so no gradient
 flows through the reset (SpikingJelly's ``detach_reset``).
 
+:func:`if_scan` and :func:`lif_scan` (in ``scan``) run the IF / LIF recurrence over a whole
+time-first sequence ``(T, N, *F)`` in one autograd node with a hand-written backward; the
+neurons' ``scan`` (sequence mode) uses them.
+
 The original spikingtorch package's models (McCulloch-Pitts unit, coarse-scale LIF, two-input
 BioLIF, SpikingDecay) have their steps in :mod:`spikingtorch_neurons.functional.original`.
 """
@@ -61,6 +65,7 @@ from spikingtorch_neurons.functional.recurrent import (
     recurrent_input,
     recurrent_lif_step,
 )
+from spikingtorch_neurons.functional.scan import if_scan, lif_scan
 from spikingtorch_neurons.functional.synaptic import SynapticLIFState, synaptic_lif_step
 
 __all__ = [
@@ -82,7 +87,9 @@ __all__ = [
     "check_reset",
     "coarse_lif_coefficients",
     "coarse_lif_step",
+    "if_scan",
     "if_step",
+    "lif_scan",
     "lif_step",
     "mcpitts_step",
     "recurrent_input",

@@ -1,0 +1,205 @@
+"""``SpikingNet(mode="sequence")``: one call on the time-merged batch, neurons scan over T."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, NamedTuple
+
+import pytest
+import torch
+from torch import Tensor, nn
+
+from spikingtorch import Neuron, SpikingNet
+from spikingtorch.net import SequenceModeCheck
+
+
+class _State(NamedTuple):
+    v: Tensor
+    s: Tensor
+
+
+class Leaky(Neuron):
+    """A core-only LIF (zero reset) with a straight-through spike; the default (looping) scan."""
+
+    def __init__(self, decay: float = 0.8) -> None:
+        super().__init__()
+        self.decay = decay
+
+    def init_state(self, x_t: Tensor) -> _State:
+        return _State(torch.zeros_like(x_t), torch.zeros_like(x_t))
+
+    def step(self, x_t: Tensor, state: _State) -> tuple[Tensor, _State]:
+        v = self.decay * state.v * (1 - state.s) + x_t
+        hard = (v > 1.0).to(x_t.dtype)
+        s = hard + torch.sigmoid(v - 1.0) - torch.sigmoid(v - 1.0).detach()
+        return s, _State(v, s)
+
+
+class SeedStyle(nn.Module):
+    """The seed's two-argument forward with the init flag passed to each neuron."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(4, 6)
+        self.n1 = Leaky(0.9)
+        self.fc2 = nn.Linear(6, 3)
+        self.n2 = Leaky(0.7)
+
+    def forward(self, x: Tensor, init: bool) -> Tensor:
+        return self.n2(self.fc2(self.n1(self.fc1(x), init)), init)
+
+
+def _sequential() -> nn.Module:
+    return nn.Sequential(nn.Linear(4, 6), Leaky(0.9), nn.Linear(6, 3), Leaky(0.7))
+
+
+def _pair(net: nn.Module, **kw: Any) -> tuple[SpikingNet, SpikingNet]:
+    net = net.double()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.mul_(2.0)
+    return SpikingNet(net, (3,), **kw), SpikingNet(copy.deepcopy(net), (3,), mode="sequence", **kw)
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+@pytest.mark.parametrize("make", [_sequential, SeedStyle])
+def test_sequence_equals_step(make: Any, batch_first: bool) -> None:
+    torch.manual_seed(0)
+    step, seq = _pair(make(), batch_first=batch_first)
+    x = torch.rand(5, 7, 4, dtype=torch.float64) * 2
+    if not batch_first:
+        x = x.transpose(0, 1)
+    x1 = x.clone().requires_grad_()
+    x2 = x.clone().requires_grad_()
+    y1, y2 = step(x1), seq(x2)
+    assert torch.equal(y1, y2) and 0 < y1.sum() < y1.numel()
+    w = torch.randn(y1.shape, dtype=torch.float64)
+    (y1 * w).sum().backward()
+    (y2 * w).sum().backward()
+    torch.testing.assert_close(x2.grad, x1.grad, rtol=1e-5, atol=1e-10)
+    for a, b in zip(step.parameters(), seq.parameters(), strict=True):
+        torch.testing.assert_close(b.grad, a.grad, rtol=1e-5, atol=1e-10)
+
+
+def test_state_after_is_the_last_step_and_streaming_continues() -> None:
+    step, seq = _pair(_sequential())
+    x = torch.rand(3, 6, 4, dtype=torch.float64) * 2
+    step(x)
+    seq(x)
+    for a, b in zip(step.modules(), seq.modules(), strict=True):
+        if isinstance(a, Neuron):
+            assert isinstance(b, Neuron)
+            assert a.state.v.shape == (3, a.state.v.shape[1])
+            assert torch.equal(a.state.v, b.state.v) and torch.equal(a.state.s, b.state.s)
+            assert b._sequence_steps is None  # the flag does not outlive the call
+    x_t = torch.rand(3, 4, dtype=torch.float64)
+    assert torch.equal(step.step(x_t), seq.step(x_t))
+
+
+def test_lengths_mask_in_sequence_mode() -> None:
+    step, seq = _pair(_sequential())
+    x = torch.rand(4, 6, 4, dtype=torch.float64) * 2
+    lengths = torch.tensor([6, 2, 4, 1])
+    out = seq(x, lengths)
+    assert torch.equal(out, step(x, lengths))
+    assert out[1, 2:].abs().sum() == 0 and out[3, 1:].abs().sum() == 0
+
+
+class BatchNormalise(nn.Module):
+    """Normalises over the batch: mixes samples, so the merged batch changes the result."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return (x - x.mean(0)) / (x.std(0) + 1e-6) + 1.0
+
+
+def test_check_sequence_mode_agrees_for_a_valid_net() -> None:
+    step, _ = _pair(_sequential())
+    x = torch.rand(4, 5, 4, dtype=torch.float64) * 2
+    check = step.check_sequence_mode(x)
+    assert isinstance(check, SequenceModeCheck)
+    assert check.ok and bool(check) and check.where is None and check.first_step is None
+    assert step.mode == "step"  # restored
+
+
+def test_check_sequence_mode_catches_a_batch_mixing_layer() -> None:
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 6), BatchNormalise(), Leaky(0.9), nn.Linear(6, 3), Leaky())
+    model = SpikingNet(net, (3,))
+    x = torch.rand(4, 5, 4) * 2
+    check = model.check_sequence_mode(x)
+    assert not check.ok
+    assert check.where == "net.2"  # the first neuron after the mixing layer
+    assert "differs" in check.message and "'net.2'" in check.message
+    with pytest.raises(ValueError, match="sequence mode differs"):
+        model.check_sequence_mode(x, strict=True)
+
+
+class Stateful(nn.Module):
+    """Keeps state across steps outside a Neuron (follows the state-reset protocol)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x
+
+    def reset_state(self) -> None:
+        pass
+
+    def detach_state(self) -> None:
+        pass
+
+
+def test_state_outside_neurons_is_refused() -> None:
+    model = SpikingNet(nn.Sequential(nn.Linear(4, 3), Stateful(), Leaky()), (3,), mode="sequence")
+    with pytest.raises(ValueError, match=r"module 'net.1' \(Stateful\) keeps state"):
+        model(torch.rand(2, 3, 4))
+
+
+def test_neuron_overriding_forward_is_refused() -> None:
+    class Custom(Leaky):
+        def forward(self, x_t: Tensor, init: bool = False) -> Tensor:
+            return super().forward(x_t, init)
+
+    model = SpikingNet(nn.Sequential(nn.Linear(4, 3), Custom()), (3,), mode="sequence")
+    with pytest.raises(ValueError, match="overrides forward"):
+        model(torch.rand(2, 3, 4))
+
+
+def test_batchnorm_in_training_mode_warns() -> None:
+    net = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), Leaky())
+    model = SpikingNet(net, (3,), mode="sequence")
+    with pytest.warns(UserWarning, match="BatchNorm1d"):
+        model(torch.rand(2, 3, 4))
+    model.eval()  # running statistics: no mixing, no warning
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model(torch.rand(2, 3, 4))
+
+
+def test_a_layer_changing_the_batch_is_an_error() -> None:
+    class Halve(nn.Module):
+        def forward(self, x: Tensor) -> Tensor:
+            return x[: x.shape[0] - 1]
+
+    model = SpikingNet(nn.Sequential(nn.Linear(4, 3), Halve(), Leaky()), mode="sequence")
+    with pytest.raises(ValueError, match=r"time-merged batch \(T\*N, \*F\) with T = 3"):
+        model(torch.rand(2, 3, 4))
+
+
+def test_single_pass_subclass_in_sequence_mode() -> None:
+    class Original(SpikingNet):
+        def __init__(self) -> None:
+            super().__init__(mode="sequence")
+            self.fc = nn.Linear(4, 2)
+            self.neuron = Leaky()
+            self.Nout = (2,)
+
+        def single_pass(self, xi: Tensor, init: bool) -> Tensor:
+            return self.neuron(self.fc(xi), init)
+
+    model = Original()
+    x = torch.rand(3, 5, 4) * 3
+    y = model(x)
+    model.mode = "step"
+    assert torch.equal(y, model(x))
+    assert "mode='sequence'" not in repr(model)  # back in step mode
