@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from spikingtorch.neuron import Neuron
 from spikingtorch.surrogate import SurrogateFunction
-from spikingtorch.surrogate import get as get_surrogate
 from spikingtorch_neurons._params import (
     check_hyper,
     check_input,
@@ -16,11 +14,11 @@ from spikingtorch_neurons._params import (
     read_decay,
     repr_args,
     store,
-    store_decay,
     store_named_decay,
     tau_of,
 )
-from spikingtorch_neurons.functional import ALIFState, Param, alif_step, check_reset
+from spikingtorch_neurons.functional import ALIFState, Param, alif_step
+from spikingtorch_neurons.leaky import LeakyNeuron
 
 __all__ = ["AdaptiveLIF"]
 
@@ -30,7 +28,7 @@ DEFAULT_TAU = 8.0
 DEFAULT_TAU_ADAPT = 100.0
 
 
-class AdaptiveLIF(Neuron):
+class AdaptiveLIF(LeakyNeuron):
     """Adaptive leaky integrate-and-fire neuron: every spike raises its own threshold.
 
     The threshold adaptation of Bellec et al. (2018, "Long short-term memory and
@@ -95,9 +93,7 @@ class AdaptiveLIF(Neuron):
         1.53125
     """
 
-    threshold: Param
     adapt_strength: Param
-    input_scale: Param | None
 
     def __init__(
         self,
@@ -117,10 +113,17 @@ class AdaptiveLIF(Neuron):
         detach_reset: bool = False,
     ) -> None:
         super().__init__()
-        self.reset = check_reset(reset)
-        self.surrogate = get_surrogate(surrogate)
-        self.detach_reset = bool(detach_reset)
-        store_decay(self, "decay", tau=tau, decay=decay, learn=learn_tau, default_tau=DEFAULT_TAU)
+        self._init_membrane(
+            tau=tau,
+            decay=decay,
+            threshold=threshold,
+            reset=reset,
+            surrogate=surrogate,
+            input_scale=input_scale,
+            learn_tau=learn_tau,
+            learn_threshold=learn_threshold,
+            detach_reset=detach_reset,
+        )
         store_named_decay(
             self,
             "adapt_decay",
@@ -133,11 +136,6 @@ class AdaptiveLIF(Neuron):
         )
         beta = check_non_negative("adapt_strength", check_hyper("adapt_strength", adapt_strength))
         store(self, "adapt_strength", beta, learn=False)
-        store(self, "threshold", check_hyper("threshold", threshold), learn=learn_threshold)
-        if input_scale is None:
-            self.input_scale = None
-        else:
-            store(self, "input_scale", check_hyper("input_scale", input_scale), learn=False)
         check_shapes(type(self).__name__, None, **self._hyper())
 
     def _hyper(self) -> dict[str, Param | None]:
@@ -148,16 +146,6 @@ class AdaptiveLIF(Neuron):
             "threshold": self.threshold,
             "input_scale": self.input_scale,
         }
-
-    @property
-    def decay(self) -> Param:
-        """The membrane decay ``a`` per step (a tensor when learned or per-neuron)."""
-        return read_decay(self, "decay")
-
-    @property
-    def tau(self) -> Param:
-        """The membrane time constant ``-1 / log(a)`` in steps."""
-        return tau_of(self.decay)
 
     @property
     def adapt_decay(self) -> Param:

@@ -21,13 +21,60 @@ from spikingtorch_neurons._params import (
 from spikingtorch_neurons.functional import LIFState, Param, check_reset, lif_step
 from spikingtorch_neurons.functional.scan import lif_scan
 
-__all__ = ["LIF"]
+__all__ = ["LIF", "LeakyNeuron"]
 
 #: The time constant used when neither ``tau`` nor ``decay`` is given (the original package's).
 DEFAULT_TAU = 8.0
 
 
-class LIF(Neuron):
+class LeakyNeuron(Neuron):
+    """Shared base of the leaky integrate-and-fire family (LIF, ALIF, synaptic, recurrent).
+
+    It holds what these models have in common — the reset mode, the surrogate, the membrane
+    decay ``a`` (from ``tau`` or ``decay``, learnable through its logit), the threshold
+    ``theta`` and the optional input scale ``b`` — so each model adds only its own state and
+    step. Subclasses call :meth:`_init_membrane` from their constructor.
+    """
+
+    threshold: Param
+    input_scale: Param | None
+
+    def _init_membrane(
+        self,
+        *,
+        tau: Param | None,
+        decay: Param | None,
+        threshold: Param,
+        reset: str,
+        surrogate: SurrogateFunction | str,
+        input_scale: Param | None,
+        learn_tau: bool,
+        learn_threshold: bool,
+        detach_reset: bool,
+    ) -> None:
+        """Validate and store the shared parameters (see the subclasses' Args)."""
+        self.reset = check_reset(reset)
+        self.surrogate = get_surrogate(surrogate)
+        self.detach_reset = bool(detach_reset)
+        store_decay(self, "decay", tau=tau, decay=decay, learn=learn_tau, default_tau=DEFAULT_TAU)
+        store(self, "threshold", check_hyper("threshold", threshold), learn=learn_threshold)
+        if input_scale is None:
+            self.input_scale = None
+        else:
+            store(self, "input_scale", check_hyper("input_scale", input_scale), learn=False)
+
+    @property
+    def decay(self) -> Param:
+        """The decay factor ``a`` per step (a tensor when learned or per-neuron)."""
+        return read_decay(self, "decay")
+
+    @property
+    def tau(self) -> Param:
+        """The time constant ``tau = -1 / log(a)`` in steps (``inf`` when ``a = 1``)."""
+        return tau_of(self.decay)
+
+
+class LIF(LeakyNeuron):
     """Leaky integrate-and-fire neuron.
 
     For an input ``x_t`` of shape ``(N, *F)`` at each step (``N`` the batch, ``F`` the feature
@@ -78,9 +125,6 @@ class LIF(Neuron):
         LIF(tau=10.0, decay=0.9048, threshold=1.0, reset='subtract', surrogate=Sigmoid(slope=5.0))
     """
 
-    threshold: Param
-    input_scale: Param | None
-
     def __init__(
         self,
         tau: Param | None = None,
@@ -95,15 +139,17 @@ class LIF(Neuron):
         detach_reset: bool = False,
     ) -> None:
         super().__init__()
-        self.reset = check_reset(reset)
-        self.surrogate = get_surrogate(surrogate)
-        self.detach_reset = bool(detach_reset)
-        store_decay(self, "decay", tau=tau, decay=decay, learn=learn_tau, default_tau=DEFAULT_TAU)
-        store(self, "threshold", check_hyper("threshold", threshold), learn=learn_threshold)
-        if input_scale is None:
-            self.input_scale = None
-        else:
-            store(self, "input_scale", check_hyper("input_scale", input_scale), learn=False)
+        self._init_membrane(
+            tau=tau,
+            decay=decay,
+            threshold=threshold,
+            reset=reset,
+            surrogate=surrogate,
+            input_scale=input_scale,
+            learn_tau=learn_tau,
+            learn_threshold=learn_threshold,
+            detach_reset=detach_reset,
+        )
         check_shapes(
             type(self).__name__,
             None,
@@ -111,16 +157,6 @@ class LIF(Neuron):
             threshold=self.threshold,
             input_scale=self.input_scale,
         )
-
-    @property
-    def decay(self) -> Param:
-        """The decay factor ``a`` per step (a tensor when learned or per-neuron)."""
-        return read_decay(self, "decay")
-
-    @property
-    def tau(self) -> Param:
-        """The time constant ``tau = -1 / log(a)`` in steps (``inf`` when ``a = 1``)."""
-        return tau_of(self.decay)
 
     def init_state(self, x_t: Tensor) -> LIFState:
         """The resting state ``v = 0, s = 0`` shaped like ``x_t`` ``(N, *F)``."""

@@ -11,27 +11,20 @@ from torch import Tensor, nn
 from torch.nn.modules.lazy import LazyModuleMixin
 from torch.nn.parameter import UninitializedParameter
 
-from spikingtorch.neuron import Neuron
 from spikingtorch.surrogate import SurrogateFunction
-from spikingtorch.surrogate import get as get_surrogate
 from spikingtorch_neurons._params import (
-    check_hyper,
     check_input,
     check_shapes,
     like,
-    read_decay,
     repr_args,
-    store,
-    store_decay,
-    tau_of,
 )
 from spikingtorch_neurons.functional import (
     RECURRENT_MODES,
     Param,
     RecurrentLIFState,
-    check_reset,
     recurrent_lif_step,
 )
+from spikingtorch_neurons.leaky import LeakyNeuron
 
 __all__ = ["RecurrentLIF"]
 
@@ -60,7 +53,7 @@ def _check_size(size: Any, recurrent: str) -> tuple[int, ...] | None:
     return tuple(int(d) for d in dims)
 
 
-class RecurrentLIF(LazyModuleMixin, Neuron):
+class RecurrentLIF(LazyModuleMixin, LeakyNeuron):
     """Leaky integrate-and-fire layer whose spikes feed back through learned weights.
 
     For an input ``x_t`` (``N`` the batch) at each step, with the reset ``r`` applied at the
@@ -126,8 +119,6 @@ class RecurrentLIF(LazyModuleMixin, Neuron):
         torch.Size([4, 5])
     """
 
-    threshold: Param
-    input_scale: Param | None
     recurrent_weight: nn.Parameter | UninitializedParameter
 
     def __init__(
@@ -153,15 +144,17 @@ class RecurrentLIF(LazyModuleMixin, Neuron):
             )
         self.recurrent = recurrent
         self.size = _check_size(size, recurrent)
-        self.reset = check_reset(reset)
-        self.surrogate = get_surrogate(surrogate)
-        self.detach_reset = bool(detach_reset)
-        store_decay(self, "decay", tau=tau, decay=decay, learn=learn_tau, default_tau=DEFAULT_TAU)
-        store(self, "threshold", check_hyper("threshold", threshold), learn=learn_threshold)
-        if input_scale is None:
-            self.input_scale = None
-        else:
-            store(self, "input_scale", check_hyper("input_scale", input_scale), learn=False)
+        self._init_membrane(
+            tau=tau,
+            decay=decay,
+            threshold=threshold,
+            reset=reset,
+            surrogate=surrogate,
+            input_scale=input_scale,
+            learn_tau=learn_tau,
+            learn_threshold=learn_threshold,
+            detach_reset=detach_reset,
+        )
         check_shapes(type(self).__name__, self.size, **self._hyper())
         if self.size is None:
             self.recurrent_weight = UninitializedParameter()
@@ -193,16 +186,6 @@ class RecurrentLIF(LazyModuleMixin, Neuron):
             with torch.no_grad():
                 weight.materialize(tuple(x_t.shape[1:]))
             self.reset_parameters()
-
-    @property
-    def decay(self) -> Param:
-        """The decay factor ``a`` per step (a tensor when learned or per-neuron)."""
-        return read_decay(self, "decay")
-
-    @property
-    def tau(self) -> Param:
-        """The time constant ``tau = -1 / log(a)`` in steps (``inf`` when ``a = 1``)."""
-        return tau_of(self.decay)
 
     def init_state(self, x_t: Tensor) -> RecurrentLIFState:
         """The resting state ``v = 0, s = 0`` shaped like ``x_t``."""

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from spikingtorch.neuron import Neuron
 from spikingtorch.surrogate import SurrogateFunction
-from spikingtorch.surrogate import get as get_surrogate
 from spikingtorch_neurons._params import (
-    check_hyper,
     check_input,
     check_shapes,
     like,
     read_decay,
     repr_args,
-    store,
-    store_decay,
     store_named_decay,
     tau_of,
 )
-from spikingtorch_neurons.functional import Param, SynapticLIFState, check_reset, synaptic_lif_step
+from spikingtorch_neurons.functional import Param, SynapticLIFState, synaptic_lif_step
+from spikingtorch_neurons.leaky import LeakyNeuron
 
 __all__ = ["SynapticLIF"]
 
@@ -29,7 +25,7 @@ DEFAULT_TAU = 8.0
 DEFAULT_TAU_SYN = 4.0
 
 
-class SynapticLIF(Neuron):
+class SynapticLIF(LeakyNeuron):
     """Current-based (CUBA) leaky integrate-and-fire neuron: a leaky synaptic current drives
     a leaky membrane.
 
@@ -89,9 +85,6 @@ class SynapticLIF(Neuron):
         (``v = 0.7, 1.26``); a LIF with the same decay would never fire (``v = 0.7, 0.63``).
     """
 
-    threshold: Param
-    input_scale: Param | None
-
     def __init__(
         self,
         tau: Param | None = None,
@@ -109,10 +102,17 @@ class SynapticLIF(Neuron):
         detach_reset: bool = False,
     ) -> None:
         super().__init__()
-        self.reset = check_reset(reset)
-        self.surrogate = get_surrogate(surrogate)
-        self.detach_reset = bool(detach_reset)
-        store_decay(self, "decay", tau=tau, decay=decay, learn=learn_tau, default_tau=DEFAULT_TAU)
+        self._init_membrane(
+            tau=tau,
+            decay=decay,
+            threshold=threshold,
+            reset=reset,
+            surrogate=surrogate,
+            input_scale=input_scale,
+            learn_tau=learn_tau,
+            learn_threshold=learn_threshold,
+            detach_reset=detach_reset,
+        )
         store_named_decay(
             self,
             "syn_decay",
@@ -123,11 +123,6 @@ class SynapticLIF(Neuron):
             tau_name="tau_syn",
             learn_name="learn_tau_syn",
         )
-        store(self, "threshold", check_hyper("threshold", threshold), learn=learn_threshold)
-        if input_scale is None:
-            self.input_scale = None
-        else:
-            store(self, "input_scale", check_hyper("input_scale", input_scale), learn=False)
         check_shapes(type(self).__name__, None, **self._hyper())
 
     def _hyper(self) -> dict[str, Param | None]:
@@ -137,16 +132,6 @@ class SynapticLIF(Neuron):
             "threshold": self.threshold,
             "input_scale": self.input_scale,
         }
-
-    @property
-    def decay(self) -> Param:
-        """The membrane decay ``a`` per step (a tensor when learned or per-neuron)."""
-        return read_decay(self, "decay")
-
-    @property
-    def tau(self) -> Param:
-        """The membrane time constant ``-1 / log(a)`` in steps."""
-        return tau_of(self.decay)
 
     @property
     def syn_decay(self) -> Param:
