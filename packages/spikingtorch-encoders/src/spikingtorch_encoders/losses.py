@@ -19,6 +19,7 @@ The functions are pure; the modules hold their options (``extra_repr`` shows the
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -287,7 +288,46 @@ class _SpikeLoss(nn.Module):
         return parts
 
 
-class RateCrossEntropyLoss(_SpikeLoss):
+class _ScaledCrossEntropyLoss(_SpikeLoss):
+    """Shared module form of the cross-entropy losses with an inverse temperature ``scale``.
+
+    Subclasses name their functional form in :meth:`_logits_loss`.
+    """
+
+    def __init__(
+        self,
+        scale: float = 1.0,
+        *,
+        batch_first: bool = True,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
+    ) -> None:
+        super().__init__(batch_first=batch_first, reduction=reduction)
+        self.scale = _check_scale(scale)
+        self.label_smoothing = _check_unit("label_smoothing", label_smoothing)
+
+    def forward(self, output: Tensor, target: Tensor) -> Tensor:
+        return self._logits_loss(
+            output,
+            target,
+            scale=self.scale,
+            batch_first=self.batch_first,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
+        )
+
+    def extra_repr(self) -> str:
+        parts = [f"scale={self.scale:g}"]
+        if self.label_smoothing:
+            parts.append(f"label_smoothing={self.label_smoothing:g}")
+        return ", ".join([*parts, *self._repr_tail()])
+
+    @staticmethod
+    def _logits_loss(output: Tensor, target: Tensor, **kwargs: Any) -> Tensor:
+        raise NotImplementedError
+
+
+class RateCrossEntropyLoss(_ScaledCrossEntropyLoss):
     """Cross-entropy with the scaled spike counts as logits; see :func:`rate_cross_entropy`.
 
     Args:
@@ -309,33 +349,9 @@ class RateCrossEntropyLoss(_SpikeLoss):
         tensor(1.0986)
     """
 
-    def __init__(
-        self,
-        scale: float = 1.0,
-        *,
-        batch_first: bool = True,
-        reduction: str = "mean",
-        label_smoothing: float = 0.0,
-    ) -> None:
-        super().__init__(batch_first=batch_first, reduction=reduction)
-        self.scale = _check_scale(scale)
-        self.label_smoothing = _check_unit("label_smoothing", label_smoothing)
-
-    def forward(self, output: Tensor, target: Tensor) -> Tensor:
-        return rate_cross_entropy(
-            output,
-            target,
-            scale=self.scale,
-            batch_first=self.batch_first,
-            reduction=self.reduction,
-            label_smoothing=self.label_smoothing,
-        )
-
-    def extra_repr(self) -> str:
-        parts = [f"scale={self.scale:g}"]
-        if self.label_smoothing:
-            parts.append(f"label_smoothing={self.label_smoothing:g}")
-        return ", ".join([*parts, *self._repr_tail()])
+    @staticmethod
+    def _logits_loss(output: Tensor, target: Tensor, **kwargs: Any) -> Tensor:
+        return rate_cross_entropy(output, target, **kwargs)
 
 
 class CountMSELoss(_SpikeLoss):
@@ -387,7 +403,7 @@ class CountMSELoss(_SpikeLoss):
         return ", ".join([*parts, *self._repr_tail()])
 
 
-class FirstSpikeCrossEntropyLoss(_SpikeLoss):
+class FirstSpikeCrossEntropyLoss(_ScaledCrossEntropyLoss):
     """Cross-entropy with ``-scale * t_first`` as logits; see :func:`first_spike_cross_entropy`.
 
     Args:
@@ -407,30 +423,6 @@ class FirstSpikeCrossEntropyLoss(_SpikeLoss):
         tensor(1.0986)
     """
 
-    def __init__(
-        self,
-        scale: float = 1.0,
-        *,
-        batch_first: bool = True,
-        reduction: str = "mean",
-        label_smoothing: float = 0.0,
-    ) -> None:
-        super().__init__(batch_first=batch_first, reduction=reduction)
-        self.scale = _check_scale(scale)
-        self.label_smoothing = _check_unit("label_smoothing", label_smoothing)
-
-    def forward(self, output: Tensor, target: Tensor) -> Tensor:
-        return first_spike_cross_entropy(
-            output,
-            target,
-            scale=self.scale,
-            batch_first=self.batch_first,
-            reduction=self.reduction,
-            label_smoothing=self.label_smoothing,
-        )
-
-    def extra_repr(self) -> str:
-        parts = [f"scale={self.scale:g}"]
-        if self.label_smoothing:
-            parts.append(f"label_smoothing={self.label_smoothing:g}")
-        return ", ".join([*parts, *self._repr_tail()])
+    @staticmethod
+    def _logits_loss(output: Tensor, target: Tensor, **kwargs: Any) -> Tensor:
+        return first_spike_cross_entropy(output, target, **kwargs)

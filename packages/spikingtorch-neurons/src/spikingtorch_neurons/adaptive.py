@@ -174,18 +174,12 @@ class AdaptiveLIF(LeakyNeuron):
 
     def step(self, x_t: Tensor, state: ALIFState) -> tuple[Tensor, ALIFState]:
         """One step; see :func:`~spikingtorch_neurons.functional.alif_step`."""
-        b = self.input_scale
         return alif_step(
             x_t,
             state,
-            decay=like(self.decay, x_t),
             adapt_decay=like(self.adapt_decay, x_t),
             adapt_strength=like(self.adapt_strength, x_t),
-            threshold=like(self.threshold, x_t),
-            input_scale=None if b is None else like(b, x_t),
-            reset=self.reset,
-            surrogate=self.surrogate,
-            detach_reset=self.detach_reset,
+            **self._membrane_args(x_t),
         )
 
     def extra_repr(self) -> str:

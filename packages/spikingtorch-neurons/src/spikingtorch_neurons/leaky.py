@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from torch import Tensor, nn
 
 from spikingtorch.neuron import Neuron
@@ -62,6 +64,22 @@ class LeakyNeuron(Neuron):
             self.input_scale = None
         else:
             store(self, "input_scale", check_hyper("input_scale", input_scale), learn=False)
+
+    def _membrane_args(self, x: Tensor) -> dict[str, Any]:
+        """Keyword arguments every LIF-family step function takes, cast like ``x``.
+
+        ``decay``, ``threshold`` and ``input_scale`` follow ``x``'s device and dtype; ``reset``,
+        ``surrogate`` and ``detach_reset`` are passed as stored.
+        """
+        b = self.input_scale
+        return {
+            "decay": like(self.decay, x),
+            "threshold": like(self.threshold, x),
+            "input_scale": None if b is None else like(b, x),
+            "reset": self.reset,
+            "surrogate": self.surrogate,
+            "detach_reset": self.detach_reset,
+        }
 
     @property
     def decay(self) -> Param:
@@ -167,16 +185,10 @@ class LIF(LeakyNeuron):
 
     def step(self, x_t: Tensor, state: LIFState) -> tuple[Tensor, LIFState]:
         """One step; see :func:`~spikingtorch_neurons.functional.lif_step`."""
-        b = self.input_scale
         return lif_step(
             x_t,
             state,
-            decay=like(self.decay, x_t),
-            threshold=like(self.threshold, x_t),
-            input_scale=None if b is None else like(b, x_t),
-            reset=self.reset,
-            surrogate=self.surrogate,
-            detach_reset=self.detach_reset,
+            **self._membrane_args(x_t),
         )
 
     def scan(self, x_seq: Tensor, state: LIFState | None = None) -> tuple[Tensor, LIFState]:
@@ -189,16 +201,10 @@ class LIF(LeakyNeuron):
             return super().scan(x_seq, state)
         if state is None:
             state = self.init_state(x_seq[0])
-        b = self.input_scale
         return lif_scan(
             x_seq,
             state,
-            decay=like(self.decay, x_seq),
-            threshold=like(self.threshold, x_seq),
-            input_scale=None if b is None else like(b, x_seq),
-            reset=self.reset,
-            surrogate=self.surrogate,
-            detach_reset=self.detach_reset,
+            **self._membrane_args(x_seq),
         )
 
     def extra_repr(self) -> str:

@@ -15,7 +15,6 @@ from spikingtorch.surrogate import SurrogateFunction
 from spikingtorch_neurons._params import (
     check_input,
     check_shapes,
-    like,
     repr_args,
 )
 from spikingtorch_neurons.functional import (
@@ -206,18 +205,12 @@ class RecurrentLIF(LazyModuleMixin, LeakyNeuron):
 
     def step(self, x_t: Tensor, state: RecurrentLIFState) -> tuple[Tensor, RecurrentLIFState]:
         """One step; see :func:`~spikingtorch_neurons.functional.recurrent_lif_step`."""
-        b = self.input_scale
         return recurrent_lif_step(
             x_t,
             state,
             weight=self.recurrent_weight.to(device=x_t.device, dtype=x_t.dtype),
             recurrent=self.recurrent,
-            decay=like(self.decay, x_t),
-            threshold=like(self.threshold, x_t),
-            input_scale=None if b is None else like(b, x_t),
-            reset=self.reset,
-            surrogate=self.surrogate,
-            detach_reset=self.detach_reset,
+            **self._membrane_args(x_t),
         )
 
     def extra_repr(self) -> str:

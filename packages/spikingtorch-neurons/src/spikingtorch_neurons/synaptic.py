@@ -150,17 +150,11 @@ class SynapticLIF(LeakyNeuron):
 
     def step(self, x_t: Tensor, state: SynapticLIFState) -> tuple[Tensor, SynapticLIFState]:
         """One step; see :func:`~spikingtorch_neurons.functional.synaptic_lif_step`."""
-        b = self.input_scale
         return synaptic_lif_step(
             x_t,
             state,
-            decay=like(self.decay, x_t),
             syn_decay=like(self.syn_decay, x_t),
-            threshold=like(self.threshold, x_t),
-            input_scale=None if b is None else like(b, x_t),
-            reset=self.reset,
-            surrogate=self.surrogate,
-            detach_reset=self.detach_reset,
+            **self._membrane_args(x_t),
         )
 
     def extra_repr(self) -> str:
