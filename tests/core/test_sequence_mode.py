@@ -203,3 +203,87 @@ def test_single_pass_subclass_in_sequence_mode() -> None:
     model.mode = "step"
     assert torch.equal(y, model(x))
     assert "mode='sequence'" not in repr(model)  # back in step mode
+
+
+class _CountingConv(nn.Conv2d):
+    """A convolution that records the batch size of every call it computes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.batches: list[int] = []
+
+    def forward(self, x: Tensor) -> Tensor:
+        self.batches.append(x.shape[0])
+        return super().forward(x)
+
+
+def _conv_net() -> nn.Sequential:
+    torch.manual_seed(3)
+    net = nn.Sequential(
+        _CountingConv(1, 2, 3), Leaky(0.9), nn.Flatten(), nn.Linear(2 * 4 * 4, 3), Leaky(0.8)
+    ).double()
+    with torch.no_grad():  # excitatory weights so that both layers spike
+        net[0].weight.abs_()
+        net[3].weight.abs_().mul_(0.3)
+    return net
+
+
+@pytest.mark.parametrize(("limit", "expected"), [(4, [4, 4, 4, 3]), (15, [15]), (None, [15])])
+def test_convolutions_run_on_slices_of_the_merged_batch(limit: Any, expected: list[int]) -> None:
+    net = _conv_net()
+    reference = SpikingNet(copy.deepcopy(net), (3,))
+    model = SpikingNet(net, (3,), mode="sequence", max_conv_batch=limit)
+    x = torch.rand(3, 5, 1, 6, 6, dtype=torch.float64)  # N=3, T=5: 15 merged samples
+    y = model(x)
+    conv = net[0]
+    assert isinstance(conv, _CountingConv)
+    assert conv.batches == expected
+    assert "forward" not in conv.__dict__  # the slicing wrapper is gone after the call
+    torch.testing.assert_close(y, reference(x), rtol=0, atol=0)
+    assert 0 < y.sum() < y.numel()
+
+
+def test_sliced_convolution_keeps_hooks_and_gradients() -> None:
+    net = _conv_net()
+    calls: list[int] = []
+    net[0].register_forward_hook(lambda m, i, o: calls.append(o.shape[0]))
+    x = torch.rand(2, 4, 1, 6, 6, dtype=torch.float64).requires_grad_()
+    model = SpikingNet(net, (3,), mode="sequence", max_conv_batch=3)
+    model(x).sum().backward()
+    assert calls == [8]  # one hook call with the whole merged output
+    assert x.grad is not None and net[0].weight.grad is not None
+    ref_x = x.detach().clone().requires_grad_()
+    ref_net = _conv_net()  # the same weights (seeded)
+    SpikingNet(ref_net, (3,), mode="sequence", max_conv_batch=None)(ref_x).sum().backward()
+    torch.testing.assert_close(x.grad, ref_x.grad)
+    torch.testing.assert_close(net[0].weight.grad, ref_net[0].weight.grad)
+
+
+def test_the_slicing_wrapper_is_removed_when_the_net_raises() -> None:
+    class Boom(nn.Module):
+        def forward(self, x: Tensor) -> Tensor:
+            raise RuntimeError("boom")
+
+    conv = nn.Conv2d(1, 1, 3)
+    model = SpikingNet(nn.Sequential(conv, Boom()), mode="sequence", max_conv_batch=2)
+    with pytest.raises(RuntimeError, match="boom"):
+        model(torch.rand(2, 3, 1, 5, 5))
+    assert "forward" not in conv.__dict__
+
+
+def test_auto_conv_slices_on_cpu_only() -> None:
+    from spikingtorch.net import AUTO_CONV_BATCH_CPU
+
+    model = SpikingNet(nn.Sequential(nn.Linear(2, 2)), mode="sequence")
+    assert model._conv_slice(torch.device("cpu")) == AUTO_CONV_BATCH_CPU
+    assert model._conv_slice(torch.device("meta")) is None
+    assert SpikingNet(nn.Linear(2, 2), max_conv_batch=7)._conv_slice(torch.device("cpu")) == 7
+    assert "max_conv_batch=7" in repr(
+        SpikingNet(nn.Linear(2, 2), mode="sequence", max_conv_batch=7)
+    )
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, True, "big"])
+def test_bad_max_conv_batch_is_rejected(bad: Any) -> None:
+    with pytest.raises(ValueError, match="max_conv_batch must be a positive int, None or 'auto'"):
+        SpikingNet(nn.Linear(2, 2), mode="sequence", max_conv_batch=bad)

@@ -61,6 +61,7 @@ __all__ = [
     "SurrogateFunction",
     "Triangle",
     "get",
+    "heaviside",
     "names",
     "spike",
 ]
@@ -107,6 +108,33 @@ class SurrogateFunction:
         """
         return self._derivative(_upcast(x)).to(x.dtype)
 
+    def derivative_(self, x: Tensor) -> Tensor:
+        """:meth:`derivative` computed in ``x``'s memory where the family can; ``x`` is consumed.
+
+        For fused backward passes that no longer need ``x``: it saves allocations and passes
+        over memory. The values equal :meth:`derivative`'s. Families without an in-place
+        formula, reduced precision and inputs that require grad fall back to
+        :meth:`derivative` (``x`` is then left unchanged).
+
+        Args:
+            x: floating tensor of any shape ``(*)``; its contents are undefined afterwards.
+
+        Returns:
+            ``d(x)``, same shape and dtype as ``x`` (often ``x`` itself).
+
+        Example:
+            >>> import torch
+            >>> FastSigmoid(slope=1.0).derivative_(torch.tensor([0.0, 1.0]))
+            tensor([1.0000, 0.2500])
+        """
+        if x.dtype in _REDUCED or x.requires_grad:
+            return self.derivative(x)
+        return self._derivative_(x)
+
+    def _derivative_(self, x: Tensor) -> Tensor:
+        """In-place :meth:`_derivative` (float32/float64); the default allocates."""
+        return self._derivative(x)
+
     def primitive(self, x: Tensor) -> Tensor:
         """A smooth function ``P`` with ``P'(x) = derivative(x)`` (a soft step).
 
@@ -146,6 +174,29 @@ class SurrogateFunction:
         return hash((type(self), tuple(self.get_params().items())))
 
 
+def heaviside(x: Tensor) -> Tensor:
+    """The spike ``H(x) = 1`` iff ``x > 0`` (``H(0) = 0``, ``H(nan) = 0``), in ``x``'s dtype.
+
+    No gradient (see :func:`spike` for the surrogate). Comparing straight into a float tensor
+    is several times cheaper on CPU than building a bool tensor and converting it; under
+    ``torch.compile`` and ``vmap``, where ``out=`` cannot be used, the plain expression is.
+
+    Example:
+        >>> import torch
+        >>> heaviside(torch.tensor([-1.0, 0.0, 2.0]))
+        tensor([0., 0., 1.])
+    """
+    if torch.compiler.is_compiling() or _is_functorch_wrapped(x):
+        return (x > 0).to(x.dtype)
+    return torch.gt(x, 0, out=torch.empty_like(x))
+
+
+def _is_functorch_wrapped(x: Tensor) -> bool:
+    """True for tensors inside ``vmap``/``grad`` transforms (they refuse ``out=`` arguments)."""
+    check = getattr(torch._C._functorch, "is_functorch_wrapped_tensor", None)
+    return bool(check(x)) if check is not None else False
+
+
 class _SpikeFunction(torch.autograd.Function):
     """``H(x)`` forward, ``grad * surrogate.derivative(x)`` backward; saves only ``x``."""
 
@@ -153,7 +204,7 @@ class _SpikeFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(x: Tensor, surrogate: SurrogateFunction) -> Tensor:
-        return (x > 0).to(x.dtype)
+        return heaviside(x)
 
     @staticmethod
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
@@ -194,6 +245,10 @@ class Sigmoid(SurrogateFunction):
         sig = torch.sigmoid(self.slope * x)
         return self.slope * sig * (1 - sig)
 
+    def _derivative_(self, x: Tensor) -> Tensor:
+        sig = x.mul_(self.slope).sigmoid_()
+        return sig.mul(self.slope).mul_(torch.sub(1, sig))
+
     def _primitive(self, x: Tensor) -> Tensor:
         return torch.sigmoid(self.slope * x)
 
@@ -221,6 +276,9 @@ class FastSigmoid(SurrogateFunction):
 
     def _derivative(self, x: Tensor) -> Tensor:
         return (1 + self.slope * x.abs()).pow(-2)
+
+    def _derivative_(self, x: Tensor) -> Tensor:
+        return x.abs_().mul_(self.slope).add_(1).pow_(-2)
 
     def _primitive(self, x: Tensor) -> Tensor:
         return x / (1 + self.slope * x.abs())
@@ -281,6 +339,10 @@ class Triangle(SurrogateFunction):
     def _derivative(self, x: Tensor) -> Tensor:
         w = self.width
         return (1 - x.abs() / w).clamp(min=0) / w
+
+    def _derivative_(self, x: Tensor) -> Tensor:
+        w = self.width
+        return x.abs_().div_(w).neg_().add_(1).clamp_(min=0).div_(w)
 
     def _primitive(self, x: Tensor) -> Tensor:
         w = self.width

@@ -2,24 +2,32 @@
 
 :func:`lif_scan` runs the LIF recurrence of :func:`~spikingtorch_neurons.functional.lif_step`
 over a whole time-first sequence ``(T, N, *F)`` inside one ``torch.autograd.Function``;
-:func:`if_scan` is the IF special case (no decay, unscaled input). The forward performs exactly
-the step function's floating-point operations, so its spikes and membranes are bit-identical
-to stepping. Autograd records one node for the whole sequence instead of several per step; the
-node saves the membranes ``v_t`` only (the spikes ``s_t = [v_t - theta > 0]`` and the surrogate
-argument are recomputed from them), plus the input when a trainable ``input_scale`` needs it.
+:func:`if_scan` is the IF special case (no decay, unscaled input). Autograd records one node for
+the whole sequence instead of several per step, and the node saves the membranes ``v_t`` only
+(plus the input when a trainable ``input_scale`` needs it): spikes are recomputed from them.
 
-Backward (BPTT through the recurrence), with ``g`` the gradient of the loss, ``d`` the
-surrogate's pseudo-derivative, ``h_t = v_t - theta`` and ``r_t = r(v_{t-1}, s_{t-1})``::
+Forward. The spikes and membranes are bit-identical to stepping. In float32/float64 each step
+is two or three in-place operations writing into preallocated buffers; they round exactly where
+the step function rounds, because every product with a spike or its complement is exact (so
+``addcmul(x, v, 1 - s, value=a)`` equals ``a * (v * (1 - s)) + x``), and ``v > theta`` is the
+same predicate as ``v - theta > 0``. Reduced precision repeats the step's operations verbatim.
 
-    gs_t = dL/ds_t + (from step t+1)  dr_{t+1}/ds_t * a * gv_{t+1}
-    gv_t = (from step t+1) dr_{t+1}/dv_t * a * gv_{t+1} + d(h_t) * gs_t
-    dL/dx_t = b * gv_t,   dL/da = sum_t gv_t r_t,   dL/db = sum_t gv_t x_t,
-    dL/dtheta = -sum_t d(h_t) gs_t  (- sum_t a gv_t s_{t-1} for "subtract")
+Backward (BPTT), with ``u_t = dL/dv_t``, ``g_t`` the gradient arriving at the spikes,
+``d_t = d(v_t - theta)`` the surrogate's pseudo-derivative and ``r_t = r(v_{t-1}, s_{t-1})``
+the reset, the spike's total gradient is ``g_t + a dr_{t+1}/ds_t u_{t+1}``, so::
 
-where ``dr/dv`` and ``dr/ds`` are ``(1 - s, -v)`` (zero), ``(1, -theta)`` (subtract) or
-``(1, 0)`` (none); ``detach_reset`` drops ``dr/ds``. The gradients reaching ``v_{-1}`` and
-``s_{-1}`` go to the initial state. Parameter gradients are summed to the parameter's shape
-(per-neuron tensors broadcast against ``(T, N, *F)``). The scans are not twice differentiable.
+    u_t = d_t g_t + A_t u_{t+1},     A_t = a (dr_{t+1}/dv_t + d_t dr_{t+1}/ds_t)
+
+where ``(dr/dv, dr/ds)`` is ``(1 - s, -v)`` for "zero", ``(1, -theta)`` for "subtract" and
+``(1, 0)`` for "none" (``detach_reset`` drops ``dr/ds``). ``A`` and ``d g`` are built for all
+steps at once; the reverse loop is then one multiply-add per step. Then::
+
+    dL/dx_t = b u_t,  dL/da = sum_t u_t r_t,  dL/db = sum_t u_t x_t,
+    dL/dtheta = -sum_t d_t (g_t + a dr_{t+1}/ds_t u_{t+1})  (- sum_t a u_t s_{t-1} for "subtract")
+
+and ``v_{-1}``, ``s_{-1}`` (the initial state) receive ``a dr_0/dv u_0`` and ``a dr_0/ds u_0``.
+Parameter gradients are summed to the parameter's shape (per-neuron tensors broadcast against
+``(T, N, *F)``). The scans are not twice differentiable.
 """
 
 from __future__ import annotations
@@ -37,6 +45,9 @@ from spikingtorch_neurons.functional.integrate import IFState, LIFState
 __all__ = ["if_scan", "lif_scan"]
 
 
+_FAST_DTYPES = (torch.float32, torch.float64)
+
+
 def _reset(v: Tensor, s: Tensor, threshold: Param, reset: str) -> Tensor:
     """``r(v, s)`` with the same operations as :func:`reset_membrane` (bit-identical)."""
     if reset == "zero":
@@ -51,6 +62,98 @@ def _sum_to(g: Tensor, p: Tensor) -> Tensor:
     if g.shape != p.shape:
         g = g.sum_to_size(p.shape) if p.dim() > 0 else g.sum()
     return g.to(p.dtype)
+
+
+def _spike_into(out: Tensor, v: Tensor, threshold: Param, exact: bool) -> Tensor:
+    """Write ``H(v - theta)`` into the float tensor ``out``.
+
+    ``torch.gt`` into a float buffer is several times cheaper on CPU than building a bool
+    tensor and converting it. In float32/float64 ``v > theta`` is the same predicate as
+    ``v - theta > 0`` (gradual underflow: a difference of two floats is zero only when they are
+    equal), so the direct comparison is bit-identical to the step function. Reduced precision
+    rounds ``v - theta`` differently from comparing with a rounded ``theta``; there the step's
+    own subtraction is used (``exact``).
+    """
+    if exact:
+        return torch.gt(v - threshold, 0, out=out)
+    return torch.gt(v, threshold, out=out)
+
+
+def _forward_fast(
+    drive: Tensor,
+    v0: Tensor,
+    s0: Tensor,
+    threshold: Param,
+    decay: Param | None,
+    reset: str,
+) -> tuple[Tensor, Tensor]:
+    """The recurrence in float32/float64 with two or three in-place ops per step.
+
+    Every step rounds exactly where the step function rounds: products with a spike (or its
+    complement) are exact, so ``addcmul`` with such a factor rounds once, like ``+``.
+    """
+    v_seq = torch.empty_like(drive)
+    spikes = torch.empty_like(drive)
+    v = v0
+    if reset == "zero":
+        # keep = 1 - s_{t-1}; the reset membrane a * v * keep is exact up to the product a * v
+        keep = (1 - s0).expand(drive.shape[1:]).clone()
+        for t in range(drive.shape[0]):
+            v_t = v_seq[t]
+            if decay is None:
+                torch.addcmul(drive[t], v, keep, out=v_t)
+            elif not isinstance(decay, Tensor):
+                torch.addcmul(drive[t], v, keep, value=decay, out=v_t)
+            else:  # a * (v * keep) + x, in the step's order
+                torch.mul(v, keep, out=v_t)
+                v_t.mul_(decay).add_(drive[t])
+            torch.le(v_t, threshold, out=keep)
+            v = v_t
+        torch.gt(v_seq, threshold, out=spikes)
+    elif reset == "subtract":
+        s = s0
+        for t in range(drive.shape[0]):
+            v_t = v_seq[t]
+            if isinstance(threshold, Tensor):  # v - theta * s (theta * s is exact)
+                torch.addcmul(v, threshold, s, value=-1, out=v_t)
+            else:
+                torch.sub(v, s, alpha=threshold, out=v_t)
+            if decay is not None:
+                v_t.mul_(decay)
+            v_t.add_(drive[t])
+            s = torch.gt(v_t, threshold, out=spikes[t])
+            v = v_t
+    else:
+        for t in range(drive.shape[0]):
+            v_t = v_seq[t]
+            if decay is None:
+                torch.add(v, drive[t], out=v_t)
+            else:
+                torch.mul(v, decay, out=v_t)
+                v_t.add_(drive[t])
+            v = v_t
+        torch.gt(v_seq, threshold, out=spikes)
+    return spikes, v_seq
+
+
+def _forward_exact(
+    drive: Tensor,
+    v0: Tensor,
+    s0: Tensor,
+    threshold: Param,
+    decay: Param | None,
+    reset: str,
+) -> tuple[Tensor, Tensor]:
+    """The step function's operations verbatim (reduced precision: every op rounds)."""
+    v_seq = torch.empty_like(drive)
+    spikes = torch.empty_like(drive)
+    v, s = v0, s0
+    for t in range(drive.shape[0]):
+        r = _reset(v, s, threshold, reset)
+        v = r if decay is None else decay * r
+        v = torch.add(v, drive[t], out=v_seq[t])
+        s = _spike_into(spikes[t], v, threshold, exact=True)
+    return spikes, v_seq
 
 
 class _LIFScan(torch.autograd.Function):
@@ -73,15 +176,10 @@ class _LIFScan(torch.autograd.Function):
         surrogate: SurrogateFunction,
     ) -> tuple[Tensor, Tensor]:
         drive = x if input_scale is None else input_scale * x
-        v_seq = torch.empty_like(drive)
-        spikes = torch.empty_like(drive)
-        v, s = v0, s0
-        for t in range(x.shape[0]):
-            r = _reset(v, s, threshold, reset)
-            v = r if decay is None else decay * r
-            v = torch.add(v, drive[t], out=v_seq[t])
-            s = spikes[t]
-            s.copy_(v - threshold > 0)
+        if drive.dtype in _FAST_DTYPES:
+            spikes, v_seq = _forward_fast(drive, v0, s0, threshold, decay, reset)
+        else:
+            spikes, v_seq = _forward_exact(drive, v0, s0, threshold, decay, reset)
         ctx.set_materialize_grads(False)
         params = (threshold, decay, input_scale)
         ctx.reset = reset
@@ -115,89 +213,90 @@ class _LIFScan(torch.autograd.Function):
         detach_reset: bool = ctx.detach_reset
         needs = ctx.needs_input_grad
         n_steps = v_seq.shape[0]
+        a: Param = 1.0 if decay is None else decay
+        unit_a = decay is None
 
         h = v_seq - threshold
-        d = ctx.surrogate.derivative(h)
-        s_seq = (h > 0).to(v_seq.dtype)
-        del h
-        need_ga = isinstance(decay, Tensor) and needs[4]
-        need_gh = isinstance(threshold, Tensor) and needs[3]
-        shape = v_seq[0].shape
-        v_prev = s_prev = v_seq  # placeholders, replaced where they are used
-        if need_ga or (reset == "zero" and not detach_reset):
-            v_prev = torch.cat([v0.expand(shape).unsqueeze(0), v_seq[:-1]])
-        if need_ga or reset == "zero" or (reset == "subtract" and need_gh):
-            s_prev = torch.cat([s0.expand(shape).unsqueeze(0), s_seq[:-1]])
-        del s_seq
-        if g_spikes is None:
-            g_spikes = torch.zeros_like(v_seq)
-        # The carries into step t-1 are gv_t * cv_t and gv_t * cs_t with cv = a dr/dv and
-        # cs = a dr/ds: per-step tensors, constants, or None (cv = 1, cs = 0). They are built
-        # for all steps at once so that the loop does four elementwise ops per step.
-        a: Param = 1.0 if decay is None else decay
-        cv: Param | None = None if decay is None else decay
-        cv_seq: Tensor | None = None
-        cs: Param | None = None
-        cs_seq: Tensor | None = None
+        s_seq = torch.gt(h, 0, out=torch.empty_like(h))
+        d = ctx.surrogate.derivative_(h)  # h is consumed
+        # dr/ds: -v (zero), -theta (subtract), or None (no reset gradient to the spike)
+        drds: Param | None = None
+        if not detach_reset and reset == "subtract":
+            drds = -threshold
+        elif not detach_reset and reset == "zero":
+            drds = v_seq  # a marker; its sign is applied where it is used
+
+        # u_t = dL/dv_t obeys u_t = d_t gs_t + A_t u_{t+1} with
+        # A_t = a (dr/dv_t + d_t dr/ds_t): built for all steps at once, then one multiply-add
+        # per step in the loop.
+        carry: Param
         if reset == "zero":
-            cv_seq = 1 - s_prev if decay is None else decay * (1 - s_prev)
-            if not detach_reset:
-                cs_seq = -v_prev if decay is None else -(decay * v_prev)
-        elif reset == "subtract" and not detach_reset:
-            cs = -(a * threshold)
+            carry = 1 - s_seq[:-1]
+            if drds is not None:
+                carry.addcmul_(d[:-1], v_seq[:-1], value=-1)
+        elif drds is not None:  # subtract: 1 - theta d_t
+            carry = torch.mul(d[:-1], threshold).neg_().add_(1)
+        else:
+            carry = 1.0
+        per_step = isinstance(carry, Tensor)  # (T-1, N, *F); else a constant
+        if isinstance(carry, Tensor):
+            if not unit_a:
+                carry.mul_(a)
+        else:
+            carry = a
 
-        g_v = torch.empty_like(v_seq)
-        g_s = torch.empty_like(v_seq) if need_gh else None
-        gv_carry: Tensor | None = g_v_last
-        gs_carry: Tensor | None = None
-        for t in range(n_steps - 1, -1, -1):
-            if gs_carry is None:
-                gs = g_spikes[t]
-                if g_s is not None:
-                    g_s[t] = gs
+        g_v = d * g_spikes if g_spikes is not None else torch.zeros_like(v_seq)
+        if g_v_last is not None:
+            g_v[-1] += g_v_last
+        for t in range(n_steps - 2, -1, -1):
+            if per_step:
+                assert isinstance(carry, Tensor)
+                g_v[t].addcmul_(carry[t], g_v[t + 1])
+            elif isinstance(carry, Tensor):
+                g_v[t].addcmul_(carry, g_v[t + 1])
             else:
-                gs = torch.add(g_spikes[t], gs_carry, out=g_s[t] if g_s is not None else None)
-            if gv_carry is None:
-                gv = torch.mul(gs, d[t], out=g_v[t])
-            else:
-                gv = torch.addcmul(gv_carry, gs, d[t], out=g_v[t])
-            cv_t = cv if cv_seq is None else cv_seq[t]
-            gv_carry = gv if cv_t is None else gv * cv_t
-            if cs_seq is not None:
-                gs_carry = gv * cs_seq[t]
-            elif cs is not None:
-                gs_carry = gv * cs
-            else:
-                gs_carry = None
-        g_h = None if g_s is None else g_s * d
+                g_v[t].add_(g_v[t + 1], alpha=carry)
 
-        g_x = g_v if input_scale is None else g_v * input_scale
+        u0 = g_v[0]
         g_v0 = g_s0 = None
-        if needs[1] and gv_carry is not None:
-            g_v0 = gv_carry.sum_to_size(v0.shape) if gv_carry.shape != v0.shape else gv_carry
-        if needs[2] and gs_carry is not None:
-            g_s0 = gs_carry.sum_to_size(s0.shape) if gs_carry.shape != s0.shape else gs_carry
+        if needs[1]:
+            g = u0 * (1 - s0) if reset == "zero" else u0
+            g_v0 = _sum_to(g if unit_a else g * a, v0)
+        if needs[2] and drds is not None:
+            g = u0 * v0 if reset == "zero" else u0 * threshold
+            g_s0 = _sum_to(-g if unit_a else -(g * a), s0)
+
         g_theta = g_decay = g_scale = None
-        if g_h is not None:
-            total = -g_h
+        need_gh = isinstance(threshold, Tensor) and needs[3]
+        need_ga = isinstance(decay, Tensor) and needs[4]
+        s_prev: Tensor | None = None
+        if need_ga or (need_gh and reset == "subtract"):
+            s_prev = torch.cat([s0.expand(v_seq.shape[1:]).unsqueeze(0), s_seq[:-1]])
+        if need_gh:
+            # theta enters through h_t = v_t - theta (with gs_t the total spike gradient) and,
+            # for "subtract", through r_t = v_{t-1} - theta s_{t-1}
+            g_s = torch.zeros_like(v_seq) if g_spikes is None else g_spikes.clone()
+            if drds is not None:
+                ud = g_v[1:] if unit_a else g_v[1:] * a
+                if reset == "zero":
+                    g_s[:-1].addcmul_(ud, v_seq[:-1], value=-1)
+                else:
+                    g_s[:-1].addcmul_(ud, torch.as_tensor(drds).expand_as(ud))
+            total = g_s.mul_(d).neg_()
             if reset == "subtract":
-                total = total - (g_v if decay is None else g_v * decay) * s_prev
+                assert s_prev is not None
+                total.addcmul_(g_v if unit_a else g_v * a, s_prev, value=-1)
             g_theta = _sum_to(total, threshold)
         if need_ga:
+            assert s_prev is not None
+            v_prev = torch.cat([v0.expand(v_seq.shape[1:]).unsqueeze(0), v_seq[:-1]])
             g_decay = _sum_to(g_v * _reset(v_prev, s_prev, threshold, reset), decay)
         if isinstance(input_scale, Tensor) and needs[5] and x is not None:
             g_scale = _sum_to(g_v * x, input_scale)
-        return (
-            g_x if needs[0] else None,
-            g_v0,
-            g_s0,
-            g_theta,
-            g_decay,
-            g_scale,
-            None,
-            None,
-            None,
-        )
+        g_x = None
+        if needs[0]:
+            g_x = g_v if input_scale is None else g_v * input_scale
+        return (g_x, g_v0, g_s0, g_theta, g_decay, g_scale, None, None, None)
 
 
 def _check(x_seq: Tensor) -> None:
