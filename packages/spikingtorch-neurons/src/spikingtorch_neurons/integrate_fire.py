@@ -8,7 +8,8 @@ from spikingtorch.neuron import Neuron
 from spikingtorch.surrogate import SurrogateFunction
 from spikingtorch.surrogate import get as get_surrogate
 from spikingtorch_neurons._params import check_hyper, check_input, like, repr_args, store
-from spikingtorch_neurons.functional import IFState, Param, check_reset, if_step
+from spikingtorch_neurons.functional import IFState, Param, check_reset
+from spikingtorch_neurons.functional.fused_step import if_step_fused
 from spikingtorch_neurons.functional.scan import if_scan
 
 __all__ = ["IF"]
@@ -70,8 +71,12 @@ class IF(Neuron):
         return IFState.zeros_like(x_t)
 
     def step(self, x_t: Tensor, state: IFState) -> tuple[Tensor, IFState]:
-        """One step; see :func:`~spikingtorch_neurons.functional.if_step`."""
-        return if_step(
+        """One step; see :func:`~spikingtorch_neurons.functional.if_step`.
+
+        Runs as one autograd node in float32/float64 outside ``torch.compile`` (same
+        results; see :func:`~spikingtorch_neurons.functional.fused_step.if_step_fused`).
+        """
+        return if_step_fused(
             x_t,
             state,
             threshold=like(self.threshold, x_t),

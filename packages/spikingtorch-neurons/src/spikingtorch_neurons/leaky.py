@@ -20,7 +20,8 @@ from spikingtorch_neurons._params import (
     store_decay,
     tau_of,
 )
-from spikingtorch_neurons.functional import LIFState, Param, check_reset, lif_step
+from spikingtorch_neurons.functional import LIFState, Param, check_reset
+from spikingtorch_neurons.functional.fused_step import lif_step_fused
 from spikingtorch_neurons.functional.scan import lif_scan
 
 __all__ = ["LIF", "LeakyNeuron"]
@@ -184,12 +185,12 @@ class LIF(LeakyNeuron):
         return LIFState.zeros_like(x_t)
 
     def step(self, x_t: Tensor, state: LIFState) -> tuple[Tensor, LIFState]:
-        """One step; see :func:`~spikingtorch_neurons.functional.lif_step`."""
-        return lif_step(
-            x_t,
-            state,
-            **self._membrane_args(x_t),
-        )
+        """One step; see :func:`~spikingtorch_neurons.functional.lif_step`.
+
+        Runs as one autograd node in float32/float64 outside ``torch.compile`` (same
+        results; see :func:`~spikingtorch_neurons.functional.fused_step.lif_step_fused`).
+        """
+        return lif_step_fused(x_t, state, **self._membrane_args(x_t))
 
     def scan(self, x_seq: Tensor, state: LIFState | None = None) -> tuple[Tensor, LIFState]:
         """Run over a time-first sequence ``(T, N, *F)`` with the fused
