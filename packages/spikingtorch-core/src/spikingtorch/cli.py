@@ -22,6 +22,7 @@ import click
 from spikingtorch import __version__
 from spikingtorch.config import DEFAULT_STEPS, StackConfig, StackConfigError, parse_param
 from spikingtorch.plugins import loader
+from spikingtorch.plugins.api import PLUGIN_API_VERSION
 from spikingtorch.registry import (
     CORE_DISTRIBUTION,
     FIRST_PARTY_DISTRIBUTIONS,
@@ -34,8 +35,8 @@ from spikingtorch.registry import (
 )
 
 JSON_SCHEMA_VERSION = 1
-_PROBLEM_STATUSES = ("error", "duplicate")
-_STATUS_ORDER = ("ok", "local", "error", "duplicate", "disabled")
+_PROBLEM_STATUSES = ("error", "duplicate", "incompatible")
+_STATUS_ORDER = ("ok", "local", "error", "incompatible", "duplicate", "disabled")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,7 +48,9 @@ def cli() -> None:
 @cli.command("list-plugins")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @click.option(
-    "--check", is_flag=True, help="Exit with status 1 if any plugin is broken or a duplicate."
+    "--check",
+    is_flag=True,
+    help="Exit with status 1 if any plugin is broken, incompatible or a duplicate.",
 )
 @click.option("--verbose", "-v", is_flag=True, help="Show distributions, modules and tracebacks.")
 def list_plugins(as_json: bool, check: bool, verbose: bool) -> None:
@@ -164,7 +167,8 @@ def _format_table(
             summary += " Use --verbose for module paths and tracebacks."
         lines.append(summary)
     if verbose:
-        lines.append(f"built in ({CORE_DISTRIBUTION} {__version__}): {_provides_text(builtin)}")
+        core = f"{CORE_DISTRIBUTION} {__version__}, plugin API {PLUGIN_API_VERSION}"
+        lines.append(f"built in ({core}): {_provides_text(builtin)}")
         for record in records:
             if record.traceback:
                 lines += ["", f"--- {record.name}: traceback ---", record.traceback.rstrip()]

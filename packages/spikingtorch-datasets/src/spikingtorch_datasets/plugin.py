@@ -12,6 +12,7 @@ from spikingtorch import hookimpl
 from spikingtorch.registry import Registry
 
 __all__ = ["register_datasets"]
+SPIKINGTORCH_PLUGIN_API = ">=1.0,<2"  # the spikingtorch plugin API versions it supports
 
 
 @hookimpl

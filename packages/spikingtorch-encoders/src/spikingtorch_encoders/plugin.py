@@ -11,6 +11,7 @@ from spikingtorch import hookimpl
 from spikingtorch.registry import Registry
 
 __all__ = ["register_decoders", "register_encoders"]
+SPIKINGTORCH_PLUGIN_API = ">=1.0,<2"  # the spikingtorch plugin API versions it supports
 
 
 @hookimpl

@@ -12,6 +12,7 @@ from typing import Any
 from spikingtorch import hookimpl
 
 __all__ = ["register_neurons"]
+SPIKINGTORCH_PLUGIN_API = ">=1.0,<2"  # the spikingtorch plugin API versions it supports
 
 
 @hookimpl

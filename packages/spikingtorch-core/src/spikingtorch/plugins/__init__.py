@@ -1,12 +1,23 @@
 """The plugin system: pluggy markers, hook specifications, the loader and lookup helpers.
 
 Everything here is torch-free: listing plugins imports torch only if a plugin module does.
+
+:data:`PLUGIN_API_VERSION` (``"MAJOR.MINOR"``) is the plugin API this core provides; a plugin
+declares the range it supports in its hook module, e.g. ``SPIKINGTORCH_PLUGIN_API = ">=1.0,<2"``
+(see :mod:`spikingtorch.plugins.api`). Plugins outside the range are listed as ``incompatible``
+and not loaded.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from spikingtorch.plugins.api import (
+    PLUGIN_API_ATTRIBUTE,
+    PLUGIN_API_VERSION,
+    PluginApiError,
+    parse_api_range,
+)
 from spikingtorch.plugins.loader import (
     ENV_ALLOW,
     ENV_DISABLE,
@@ -63,7 +74,10 @@ __all__ = [
     "ENV_ALLOW",
     "ENV_DISABLE",
     "ENV_STRICT",
+    "PLUGIN_API_ATTRIBUTE",
+    "PLUGIN_API_VERSION",
     "PROJECT",
+    "PluginApiError",
     "PluginError",
     "PluginHost",
     "PluginRecord",
@@ -81,6 +95,7 @@ __all__ = [
     "get_surrogate",
     "hookimpl",
     "hookspec",
+    "parse_api_range",
     "plugin_conflicts",
     "plugin_records",
     "register_plugin",

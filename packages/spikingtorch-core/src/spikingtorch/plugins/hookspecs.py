@@ -6,9 +6,17 @@ marked with ``@spikingtorch.hookimpl`` whose names are the hooks below. Every ho
 
     from spikingtorch import hookimpl
 
+    SPIKINGTORCH_PLUGIN_API = ">=1.0,<2"  # the plugin API versions this plugin supports
+
     @hookimpl
     def register_neurons(registry):
         registry.add("lif", "my_snn.neurons:LIF", summary="leaky integrate-and-fire")
+
+The optional module attribute ``SPIKINGTORCH_PLUGIN_API`` declares which versions of the core's
+plugin API (:data:`spikingtorch.plugins.PLUGIN_API_VERSION`, ``"MAJOR.MINOR"``) the plugin
+supports; a plugin whose range excludes the core's version is listed as ``incompatible`` and
+none of its hooks run (see :mod:`spikingtorch.plugins.api`). Without it the plugin counts as
+compatible.
 
 Rules common to all hooks:
 

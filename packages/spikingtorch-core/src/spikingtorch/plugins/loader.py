@@ -9,12 +9,18 @@ after itself, that points to a module of ``@spikingtorch.hookimpl`` functions. T
    ``SPIKINGTORCH_DISABLE_PLUGINS`` (block-list); filtered plugins get status ``disabled``;
 4. of several entry points with one name, loads the first by distribution name and reports the
    others as ``duplicate``;
-5. imports and registers each plugin inside its own ``try``: a plugin that fails to import or
-   implements an unknown hook gets status ``error`` and a :class:`PluginWarning`;
-6. builds a registry lazily, the first time a kind is needed, calling each hook implementation
+5. imports each plugin inside its own ``try``: a plugin that fails to import gets status
+   ``error`` and a :class:`PluginWarning`;
+6. checks the plugin API range the hook module declares (``SPIKINGTORCH_PLUGIN_API``, see
+   :mod:`spikingtorch.plugins.api`) against :data:`~spikingtorch.plugins.api.PLUGIN_API_VERSION`:
+   a plugin whose range excludes it gets status ``incompatible`` and is not registered (none of
+   its hooks run); a malformed declaration is an ``error``; no declaration counts as compatible;
+7. registers the plugin's hooks: a plugin that implements an unknown hook gets status ``error``;
+8. builds a registry lazily, the first time a kind is needed, calling each hook implementation
    on its own and rolling back the entries of one that raises (status ``error``).
 
-``SPIKINGTORCH_STRICT_PLUGINS=1`` re-raises instead of recording. Environment variables are read
+``SPIKINGTORCH_STRICT_PLUGINS=1`` re-raises instead of recording (an incompatible or
+malformed API declaration as a :class:`PluginError`). Environment variables are read
 when plugins are loaded (first use after import or after :func:`reset_plugins`).
 """
 
@@ -35,6 +41,7 @@ import pluggy
 
 from spikingtorch import _builtin
 from spikingtorch.plugins import hookspecs
+from spikingtorch.plugins.api import PluginApiError, api_incompatibility
 from spikingtorch.plugins.markers import ENTRY_POINT_GROUP, PROJECT
 from spikingtorch.registry import (
     CORE_DISTRIBUTION,
@@ -50,7 +57,7 @@ ENV_ALLOW = "SPIKINGTORCH_PLUGINS"
 ENV_DISABLE = "SPIKINGTORCH_DISABLE_PLUGINS"
 ENV_STRICT = "SPIKINGTORCH_STRICT_PLUGINS"
 
-Status = Literal["ok", "error", "disabled", "duplicate", "local"]
+Status = Literal["ok", "error", "disabled", "duplicate", "local", "incompatible"]
 EntryPoint = metadata.EntryPoint
 
 
@@ -72,10 +79,12 @@ class PluginRecord:
         distribution: The distribution that declared the entry point (None for local plugins).
         version: That distribution's version, or None.
         module: The entry point's value (``"pkg.plugin"``) or the local plugin's module.
-        status: ``ok``, ``error``, ``disabled``, ``duplicate`` or ``local``.
+        status: ``ok``, ``error``, ``disabled``, ``duplicate``, ``local`` or ``incompatible``
+            (its declared plugin API range excludes the core's; it was not registered).
         hooks: The hooks it implements.
         provides: Component kind -> sorted names it registered (every kind is a key).
-        error: Why the plugin is not (fully) active: the exception, the duplicate, the filter.
+        error: Why the plugin is not (fully) active: the exception, the duplicate, the filter,
+            the API mismatch (with what to upgrade or downgrade).
         traceback: The formatted traceback of the failure, if any.
     """
 
@@ -211,6 +220,22 @@ class PluginHost:
             self._fail(plugin, f"{type(exc).__name__}: {exc}", exc, "failed to import")
             return
         try:
+            problem = api_incompatibility(obj, ep.name, distribution=dist, version=version)
+        except PluginApiError as exc:
+            if self.strict:
+                raise PluginError(f"spikingtorch plugin {ep.name!r}: {exc}") from exc
+            plugin.record.status = "error"
+            plugin.record.error = str(exc)
+            _warn(f"spikingtorch plugin {ep.name!r} was skipped: {exc}")
+            return
+        if problem is not None:
+            if self.strict:
+                raise PluginError(problem)
+            plugin.record.status = "incompatible"
+            plugin.record.error = problem
+            _warn(f"spikingtorch plugin {ep.name!r} is incompatible and was skipped: {problem}")
+            return
+        try:
             self._register(plugin, obj)
         except Exception as exc:
             if self.strict:
@@ -261,6 +286,12 @@ class PluginHost:
         else:
             module = getattr(obj, "__module__", None) or type(obj).__module__
         plugin = _Plugin(PluginRecord(name, None, None, module, "local"))
+        try:
+            problem = api_incompatibility(obj, name)
+        except PluginApiError as exc:
+            raise PluginError(f"spikingtorch plugin {name!r}: {exc}") from exc
+        if problem is not None:
+            raise PluginError(problem)
         with self._lock:
             self._register(plugin, obj)
             self._plugins.append(plugin)
@@ -409,7 +440,9 @@ def register_plugin(obj: object, name: str | None = None) -> str:
 
     Raises:
         ValueError: If the name is taken (or reserved for the core).
-        PluginError: If the plugin implements an unknown hook (e.g. ``register_neuron``).
+        PluginError: If the plugin implements an unknown hook (e.g. ``register_neuron``), or
+            declares a plugin API range (``SPIKINGTORCH_PLUGIN_API``) that is malformed or
+            excludes the core's :data:`~spikingtorch.plugins.api.PLUGIN_API_VERSION`.
         pluggy.PluginValidationError: If a hook's signature does not match its specification.
     """
     return get_plugin_host().register_plugin(obj, name)
