@@ -18,6 +18,7 @@ from spikingtorch_neurons._params import (
     tau_of,
 )
 from spikingtorch_neurons.functional import ALIFState, Param, alif_step
+from spikingtorch_neurons.functional.scan_adaptive import alif_scan
 from spikingtorch_neurons.leaky import LeakyNeuron
 
 __all__ = ["AdaptiveLIF"]
@@ -180,6 +181,25 @@ class AdaptiveLIF(LeakyNeuron):
             adapt_decay=like(self.adapt_decay, x_t),
             adapt_strength=like(self.adapt_strength, x_t),
             **self._membrane_args(x_t),
+        )
+
+    def scan(self, x_seq: Tensor, state: ALIFState | None = None) -> tuple[Tensor, ALIFState]:
+        """Run over a time-first sequence ``(T, N, *F)`` with the fused
+        :func:`~spikingtorch_neurons.functional.scan_adaptive.alif_scan` (equal to stepping).
+
+        Returns ``(spikes (T, N, *F), ALIFState)`` like :meth:`step`. A subclass that overrides
+        :meth:`step` gets the default per-step loop instead.
+        """
+        if type(self).step is not AdaptiveLIF.step or x_seq.dim() < 2 or x_seq.shape[0] == 0:
+            return super().scan(x_seq, state)
+        if state is None:
+            state = self.init_state(x_seq[0])
+        return alif_scan(
+            x_seq,
+            state,
+            adapt_decay=like(self.adapt_decay, x_seq),
+            adapt_strength=like(self.adapt_strength, x_seq),
+            **self._membrane_args(x_seq),
         )
 
     def extra_repr(self) -> str:

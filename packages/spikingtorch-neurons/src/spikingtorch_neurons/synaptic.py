@@ -15,6 +15,7 @@ from spikingtorch_neurons._params import (
     tau_of,
 )
 from spikingtorch_neurons.functional import Param, SynapticLIFState, synaptic_lif_step
+from spikingtorch_neurons.functional.scan_adaptive import synaptic_lif_scan
 from spikingtorch_neurons.leaky import LeakyNeuron
 
 __all__ = ["SynapticLIF"]
@@ -155,6 +156,27 @@ class SynapticLIF(LeakyNeuron):
             state,
             syn_decay=like(self.syn_decay, x_t),
             **self._membrane_args(x_t),
+        )
+
+    def scan(
+        self, x_seq: Tensor, state: SynapticLIFState | None = None
+    ) -> tuple[Tensor, SynapticLIFState]:
+        """Run over a time-first sequence ``(T, N, *F)`` with the fused
+        :func:`~spikingtorch_neurons.functional.scan_adaptive.synaptic_lif_scan` (equal to
+        stepping).
+
+        Returns ``(spikes (T, N, *F), SynapticLIFState)`` like :meth:`step`. A subclass that
+        overrides :meth:`step` gets the default per-step loop instead.
+        """
+        if type(self).step is not SynapticLIF.step or x_seq.dim() < 2 or x_seq.shape[0] == 0:
+            return super().scan(x_seq, state)
+        if state is None:
+            state = self.init_state(x_seq[0])
+        return synaptic_lif_scan(
+            x_seq,
+            state,
+            syn_decay=like(self.syn_decay, x_seq),
+            **self._membrane_args(x_seq),
         )
 
     def extra_repr(self) -> str:

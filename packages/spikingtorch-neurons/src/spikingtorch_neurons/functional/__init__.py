@@ -66,6 +66,7 @@ from spikingtorch_neurons.functional.recurrent import (
     recurrent_lif_step,
 )
 from spikingtorch_neurons.functional.scan import if_scan, lif_scan
+from spikingtorch_neurons.functional.scan_adaptive import alif_scan, synaptic_lif_scan
 from spikingtorch_neurons.functional.synaptic import SynapticLIFState, synaptic_lif_step
 
 __all__ = [
@@ -81,6 +82,7 @@ __all__ = [
     "RecurrentLIFState",
     "SpikingDecayState",
     "SynapticLIFState",
+    "alif_scan",
     "alif_step",
     "alif_threshold",
     "biolif_step",
@@ -97,5 +99,6 @@ __all__ = [
     "reset_membrane",
     "spiking_decay_step",
     "split_conductance",
+    "synaptic_lif_scan",
     "synaptic_lif_step",
 ]
