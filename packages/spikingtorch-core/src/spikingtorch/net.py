@@ -32,9 +32,9 @@ _MODES = ("step", "sequence")
 
 #: ``max_conv_batch="auto"`` on CPU: convolutions of the time-merged batch run on slices of at
 #: most this many samples. oneDNN's convolution backward is cache-hostile on large batches of
-#: small feature maps (the seed conv net at T*N = 4096 trains 1.4-1.7x slower in one call than
-#: in per-step calls); slices of a few hundred samples are as fast as per-step calls or faster.
-AUTO_CONV_BATCH_CPU = 256
+#: small feature maps: the seed conv net (N=128) trains 1.4-1.7x slower on T*N = 4096 samples in
+#: one call than in per-step calls, while slices of 256 to 1024 samples beat both layouts.
+AUTO_CONV_BATCH_CPU = 1024
 
 
 @dataclass(frozen=True)

@@ -216,8 +216,16 @@ class _LIFScan(torch.autograd.Function):
         a: Param = 1.0 if decay is None else decay
         unit_a = decay is None
 
+        need_gh = isinstance(threshold, Tensor) and needs[3]
+        need_ga = isinstance(decay, Tensor) and needs[4]
         h = v_seq - threshold
-        s_seq = torch.gt(h, 0, out=torch.empty_like(h))
+        # spikes s_t = [h_t > 0], and 1 - s_t = [h_t <= 0] for the zero reset's carry
+        s_seq: Tensor | None = None
+        if need_ga or (need_gh and reset == "subtract"):
+            s_seq = torch.gt(h, 0, out=torch.empty_like(h))
+        keep: Tensor | None = None
+        if reset == "zero":
+            keep = torch.le(h[:-1], 0, out=torch.empty_like(h[:-1]))
         d = ctx.surrogate.derivative_(h)  # h is consumed
         # dr/ds: -v (zero), -theta (subtract), or None (no reset gradient to the spike)
         drds: Param | None = None
@@ -230,8 +238,8 @@ class _LIFScan(torch.autograd.Function):
         # A_t = a (dr/dv_t + d_t dr/ds_t): built for all steps at once, then one multiply-add
         # per step in the loop.
         carry: Param
-        if reset == "zero":
-            carry = 1 - s_seq[:-1]
+        if keep is not None:
+            carry = keep
             if drds is not None:
                 carry.addcmul_(d[:-1], v_seq[:-1], value=-1)
         elif drds is not None:  # subtract: 1 - theta d_t
@@ -245,7 +253,12 @@ class _LIFScan(torch.autograd.Function):
         else:
             carry = a
 
-        g_v = d * g_spikes if g_spikes is not None else torch.zeros_like(v_seq)
+        if g_spikes is None:
+            g_v = torch.zeros_like(v_seq)
+        elif need_gh:  # d is needed again below
+            g_v = d * g_spikes
+        else:
+            g_v = d.mul_(g_spikes)  # d's memory: a fresh multi-MB buffer costs as much as an op
         if g_v_last is not None:
             g_v[-1] += g_v_last
         for t in range(n_steps - 2, -1, -1):
@@ -267,10 +280,8 @@ class _LIFScan(torch.autograd.Function):
             g_s0 = _sum_to(-g if unit_a else -(g * a), s0)
 
         g_theta = g_decay = g_scale = None
-        need_gh = isinstance(threshold, Tensor) and needs[3]
-        need_ga = isinstance(decay, Tensor) and needs[4]
         s_prev: Tensor | None = None
-        if need_ga or (need_gh and reset == "subtract"):
+        if s_seq is not None:
             s_prev = torch.cat([s0.expand(v_seq.shape[1:]).unsqueeze(0), s_seq[:-1]])
         if need_gh:
             # theta enters through h_t = v_t - theta (with gs_t the total spike gradient) and,
