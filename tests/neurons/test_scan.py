@@ -221,3 +221,34 @@ def test_conv_net_sequence_mode_equals_step_mode(
         assert a.grad is not None and b.grad is not None, name
         torch.testing.assert_close(b.grad, a.grad, rtol=1e-5, atol=1e-10)
     assert step.check_sequence_mode(x, lengths)
+
+
+@pytest.mark.parametrize("chunk_steps", [1, 2, 4, 9])
+@pytest.mark.parametrize("reset", RESETS)
+@pytest.mark.parametrize("detach_reset", [False, True])
+def test_chunked_backward_equals_autograd_for_any_chunk_length(
+    monkeypatch: pytest.MonkeyPatch, chunk_steps: int, reset: str, detach_reset: bool
+) -> None:
+    from spikingtorch_neurons.functional import scan as scan_module
+
+    shape = SHAPES["dense"]
+    x, v0, s0 = (t.requires_grad_() for t in _inputs(shape))  # T = 9
+    step_bytes = x[0].numel() * x.element_size()
+    monkeypatch.setattr(scan_module, "CPU_CHUNK_BYTES", chunk_steps * step_bytes)
+    kw: dict[str, Any] = {"decay": 0.8, "threshold": 0.9, "reset": reset}
+    kw |= {"detach_reset": detach_reset, "surrogate": "sigmoid"}
+    state = LIFState(v0, s0)
+    out = []
+    for x_t in x.unbind(0):
+        s, state = lif_step(x_t, state, **kw)
+        out.append(s)
+    ref = torch.stack(out)
+    expected = torch.autograd.grad(_loss(ref, state.v, state.s), [x, v0, s0], allow_unused=True)
+    spikes, fused = lif_scan(x, LIFState(v0, s0), **kw)
+    got = torch.autograd.grad(_loss(spikes, fused.v, fused.s), [x, v0, s0], allow_unused=True)
+    for a, b in zip(got, expected, strict=True):
+        if b is None:
+            assert a is None or torch.count_nonzero(a) == 0
+        else:
+            assert a is not None
+            torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-10)

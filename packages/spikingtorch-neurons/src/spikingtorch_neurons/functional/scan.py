@@ -156,6 +156,71 @@ def _forward_exact(
     return spikes, v_seq
 
 
+#: On CPU the common backward (no tensor hyper-parameter needs a gradient) runs over chunks of
+#: steps whose temporaries hold about this many bytes each, in reused buffers: whole-sequence
+#: temporaries make it memory-bound, and every fresh multi-MB buffer page-faults.
+CPU_CHUNK_BYTES = 1 << 18
+
+
+def _grad_membrane_chunked(
+    v_seq: Tensor,
+    g_spikes: Tensor | None,
+    g_v_last: Tensor | None,
+    threshold: Param,
+    decay: Param | None,
+    reset: str,
+    detach_reset: bool,
+    surrogate: SurrogateFunction,
+) -> Tensor:
+    """``u_t = dL/dv_t`` for all ``t`` (see the module docstring), chunk by chunk from the end."""
+    n_steps = v_seq.shape[0]
+    g_v = torch.empty_like(v_seq)
+    step_bytes = max(1, v_seq[0].numel() * v_seq.element_size())
+    chunk = n_steps
+    if v_seq.device.type == "cpu":
+        chunk = max(1, min(n_steps, CPU_CHUNK_BYTES // step_bytes))
+    h_buf = torch.empty((chunk, *v_seq.shape[1:]), dtype=v_seq.dtype, device=v_seq.device)
+    c_buf = (
+        torch.empty_like(h_buf)
+        if reset != "none" and not (reset == "subtract" and detach_reset)
+        else None
+    )
+    a_const: Param = 1.0 if decay is None else decay  # the carry when it is not per step
+    for t1 in range(n_steps, 0, -chunk):
+        t0 = max(0, t1 - chunk)
+        k = t1 - t0
+        h = torch.sub(v_seq[t0:t1], threshold, out=h_buf[:k])
+        carry: Tensor | None = None
+        if reset == "zero":
+            assert c_buf is not None
+            carry = torch.le(h, 0, out=c_buf[:k])  # 1 - s_t
+        d = surrogate.derivative_(h)
+        if carry is not None and not detach_reset:  # zero: 1 - s_t - d_t v_t
+            carry.addcmul_(d, v_seq[t0:t1], value=-1)
+        elif reset == "subtract" and not detach_reset:  # 1 - theta d_t
+            assert c_buf is not None
+            carry = torch.mul(d, threshold, out=c_buf[:k]).neg_().add_(1)
+        if carry is not None and decay is not None:
+            carry.mul_(decay)
+        g = g_v[t0:t1]
+        if g_spikes is None:
+            g.zero_()
+        else:
+            torch.mul(d, g_spikes[t0:t1], out=g)
+        if t1 == n_steps and g_v_last is not None:
+            g[-1] += g_v_last
+        for t in range(t1 - 1, t0 - 1, -1):
+            if t == n_steps - 1:
+                continue
+            if carry is not None:
+                g_v[t].addcmul_(carry[t - t0], g_v[t + 1])
+            elif isinstance(a_const, Tensor):
+                g_v[t].addcmul_(a_const, g_v[t + 1])
+            else:
+                g_v[t].add_(g_v[t + 1], alpha=a_const)
+    return g_v
+
+
 class _LIFScan(torch.autograd.Function):
     """The LIF recurrence over ``(T, N, *F)``: ``(x, v0, s0, theta, a, b) -> (spikes, v_last)``.
 
@@ -218,6 +283,11 @@ class _LIFScan(torch.autograd.Function):
 
         need_gh = isinstance(threshold, Tensor) and needs[3]
         need_ga = isinstance(decay, Tensor) and needs[4]
+        if not (need_gh or need_ga):
+            g_v = _grad_membrane_chunked(
+                v_seq, g_spikes, g_v_last, threshold, decay, reset, detach_reset, ctx.surrogate
+            )
+            return _LIFScan._finish(ctx, g_v, v0, s0, threshold, decay, input_scale, x)
         h = v_seq - threshold
         # spikes s_t = [h_t > 0], and 1 - s_t = [h_t <= 0] for the zero reset's carry
         s_seq: Tensor | None = None
@@ -270,16 +340,7 @@ class _LIFScan(torch.autograd.Function):
             else:
                 g_v[t].add_(g_v[t + 1], alpha=carry)
 
-        u0 = g_v[0]
-        g_v0 = g_s0 = None
-        if needs[1]:
-            g = u0 * (1 - s0) if reset == "zero" else u0
-            g_v0 = _sum_to(g if unit_a else g * a, v0)
-        if needs[2] and drds is not None:
-            g = u0 * v0 if reset == "zero" else u0 * threshold
-            g_s0 = _sum_to(-g if unit_a else -(g * a), s0)
-
-        g_theta = g_decay = g_scale = None
+        g_theta = g_decay = None
         s_prev: Tensor | None = None
         if s_seq is not None:
             s_prev = torch.cat([s0.expand(v_seq.shape[1:]).unsqueeze(0), s_seq[:-1]])
@@ -302,12 +363,36 @@ class _LIFScan(torch.autograd.Function):
             assert s_prev is not None
             v_prev = torch.cat([v0.expand(v_seq.shape[1:]).unsqueeze(0), v_seq[:-1]])
             g_decay = _sum_to(g_v * _reset(v_prev, s_prev, threshold, reset), decay)
+        grads = _LIFScan._finish(ctx, g_v, v0, s0, threshold, decay, input_scale, x)
+        return (*grads[:3], g_theta, g_decay, *grads[5:])
+
+    @staticmethod
+    def _finish(
+        ctx: Any,
+        g_v: Tensor,
+        v0: Tensor,
+        s0: Tensor,
+        threshold: Param,
+        decay: Param | None,
+        input_scale: Param | None,
+        x: Tensor | None,
+    ) -> tuple[Any, ...]:
+        """Gradients of the input, the initial state and the input scale, from ``u = g_v``."""
+        needs = ctx.needs_input_grad
+        reset: str = ctx.reset
+        u0 = g_v[0]
+        g_v0 = g_s0 = g_scale = g_x = None
+        if needs[1]:
+            g = u0 * (1 - s0) if reset == "zero" else u0
+            g_v0 = _sum_to(g if decay is None else g * decay, v0)
+        if needs[2] and not ctx.detach_reset and reset != "none":
+            g = u0 * v0 if reset == "zero" else u0 * threshold
+            g_s0 = _sum_to(-g if decay is None else -(g * decay), s0)
         if isinstance(input_scale, Tensor) and needs[5] and x is not None:
             g_scale = _sum_to(g_v * x, input_scale)
-        g_x = None
         if needs[0]:
             g_x = g_v if input_scale is None else g_v * input_scale
-        return (g_x, g_v0, g_s0, g_theta, g_decay, g_scale, None, None, None)
+        return (g_x, g_v0, g_s0, None, None, g_scale, None, None, None)
 
 
 def _check(x_seq: Tensor) -> None:
