@@ -277,6 +277,8 @@ def test_auto_conv_slices_on_cpu_only() -> None:
     model = SpikingNet(nn.Sequential(nn.Linear(2, 2)), mode="sequence")
     assert model._conv_slice(torch.device("cpu")) == AUTO_CONV_BATCH_CPU
     assert model._conv_slice(torch.device("meta")) is None
+    with torch.no_grad():  # inference: one call is not slower
+        assert model._conv_slice(torch.device("cpu")) is None
     assert SpikingNet(nn.Linear(2, 2), max_conv_batch=7)._conv_slice(torch.device("cpu")) == 7
     assert "max_conv_batch=7" in repr(
         SpikingNet(nn.Linear(2, 2), mode="sequence", max_conv_batch=7)

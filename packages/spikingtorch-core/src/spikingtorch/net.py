@@ -132,8 +132,8 @@ class SpikingNet(nn.Module):
             transposes) run on consecutive slices of at most this many samples of the
             time-merged batch, concatenated (the same result: convolutions treat samples
             independently). ``None`` runs them on all ``T*N`` samples at once. ``"auto"``
-            (default) uses :data:`AUTO_CONV_BATCH_CPU` on CPU, where one large call is slower,
-            and ``None`` on other devices.
+            (default) uses :data:`AUTO_CONV_BATCH_CPU` on CPU with autograd enabled (one large
+            convolution backward is slower there) and ``None`` otherwise.
 
     Shape:
         - input: ``(N, T, *in)`` (or ``(T, N, *in)`` with ``batch_first=False``), floating.
@@ -304,8 +304,9 @@ class SpikingNet(nn.Module):
     def _conv_slice(self, device: torch.device) -> int | None:
         """The number of merged samples a convolution gets per call (``None``: all)."""
         limit = self.__dict__.get("max_conv_batch", "auto")
-        if limit == "auto":
-            return AUTO_CONV_BATCH_CPU if device.type == "cpu" else None
+        if limit == "auto":  # the large-batch penalty is in the backward: inference runs whole
+            cpu_training = device.type == "cpu" and torch.is_grad_enabled()
+            return AUTO_CONV_BATCH_CPU if cpu_training else None
         return limit if isinstance(limit, int) else None
 
     @contextmanager

@@ -159,7 +159,7 @@ def _forward_exact(
 #: On CPU the common backward (no tensor hyper-parameter needs a gradient) runs over chunks of
 #: steps whose temporaries hold about this many bytes each, in reused buffers: whole-sequence
 #: temporaries make it memory-bound, and every fresh multi-MB buffer page-faults.
-CPU_CHUNK_BYTES = 1 << 18
+CPU_CHUNK_BYTES = 1 << 20
 
 
 def _grad_membrane_chunked(
@@ -200,8 +200,11 @@ def _grad_membrane_chunked(
         elif reset == "subtract" and not detach_reset:  # 1 - theta d_t
             assert c_buf is not None
             carry = torch.mul(d, threshold, out=c_buf[:k]).neg_().add_(1)
-        if carry is not None and decay is not None:
+        scale = 1.0  # a scalar decay is folded into the loop's multiply-add
+        if carry is not None and isinstance(decay, Tensor):
             carry.mul_(decay)
+        elif carry is not None and decay is not None:
+            scale = float(decay)
         g = g_v[t0:t1]
         if g_spikes is None:
             g.zero_()
@@ -213,7 +216,7 @@ def _grad_membrane_chunked(
             if t == n_steps - 1:
                 continue
             if carry is not None:
-                g_v[t].addcmul_(carry[t - t0], g_v[t + 1])
+                g_v[t].addcmul_(carry[t - t0], g_v[t + 1], value=scale)
             elif isinstance(a_const, Tensor):
                 g_v[t].addcmul_(a_const, g_v[t + 1])
             else:
