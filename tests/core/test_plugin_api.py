@@ -217,6 +217,15 @@ def test_incompatible_plugin_is_reported_and_not_registered(
     with pytest.raises(ComponentNotFoundError, match="no neurons component named 'new_unit'"):
         spikingtorch.get_neuron("new_unit")
     assert "sigmoid" in get_registry("surrogates").names()
+    # the failed lookup says which plugin did not load and why
+    with pytest.raises(ComponentNotFoundError) as err:
+        spikingtorch.get_neuron("new_unit")
+    assert "Plugins that did not load, which may provide it: stp-new (incompatible:" in str(
+        err.value
+    )
+    with pytest.raises(ComponentNotFoundError) as err:
+        spikingtorch.get_neuron("stp-new:new_unit")
+    assert "Plugin 'stp-new' is installed but was not loaded (incompatible:" in str(err.value)
 
 
 def test_too_old_plugin_is_told_to_upgrade(

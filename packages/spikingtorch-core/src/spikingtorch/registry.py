@@ -222,6 +222,9 @@ class Registry:
         self._primary: dict[str, list[Entry]] = {}
         self._alias: dict[str, list[Entry]] = {}
         self._loaded: dict[str, Any] = {}
+        #: Plugins that did not register (plugin name -> "status: reason"), set by the loader
+        #: so that a failed lookup can say why a component may be missing.
+        self.unloaded: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"Registry({self.kind!r}, names={self.names()!r})"
@@ -477,6 +480,9 @@ class Registry:
                 f"no plugin {provider!r} provides {self.kind} (asked for {asked!r}); "
                 f"{self.kind} providers: {providers}"
             )
+            for name, reason in self.unloaded.items():
+                if normalize_provider(name) == wanted:
+                    message += f". Plugin {name!r} is installed but was not loaded ({reason})"
             available = [e.qualified_name for e in self.entries()]
         else:
             available = sorted(e.name for e in mine)
@@ -502,6 +508,12 @@ class Registry:
         close = difflib.get_close_matches(key, [*available, *self._alias], n=1)
         if close:
             message += f" Did you mean {close[0]!r}?"
+        if self.unloaded:
+            skipped = "; ".join(f"{name} ({reason})" for name, reason in self.unloaded.items())
+            message += (
+                f" Plugins that did not load, which may provide it: {skipped}. "
+                "See 'spikingtorch list-plugins'."
+            )
         hint = None
         distribution = FIRST_PARTY_DISTRIBUTIONS.get(self.kind)
         if distribution and normalize_provider(distribution) not in {

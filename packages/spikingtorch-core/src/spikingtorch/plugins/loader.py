@@ -322,6 +322,11 @@ class PluginHost:
     def _build(self, kind: str) -> Registry:
         hook_name = f"register_{kind}"
         registry = Registry(kind)
+        registry.unloaded = {
+            p.record.name: f"{p.record.status}: {p.record.error}"
+            for p in self._plugins
+            if p.record.status in ("error", "incompatible")
+        }
         for plugin in self._plugins:
             plugin.hook_errors.pop(kind, None)
         impls = getattr(self.pm.hook, hook_name).get_hookimpls()
