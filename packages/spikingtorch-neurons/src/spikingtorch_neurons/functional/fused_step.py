@@ -81,7 +81,8 @@ class _LIFStep(torch.autograd.Function):
         ctx.decay = None if isinstance(decay, Tensor) else decay
         ctx.tensor_threshold = isinstance(threshold, Tensor)
         ctx.tensor_decay = isinstance(decay, Tensor)
-        saved = [v_new, v, s]
+        # zero reset: save 1 - s (the backward needs it, not s); otherwise s
+        saved = [v_new, v, keep if reset == "zero" else s]
         if isinstance(threshold, Tensor):
             saved.append(threshold)
         if isinstance(decay, Tensor):
@@ -93,7 +94,7 @@ class _LIFStep(torch.autograd.Function):
     @torch.autograd.function.once_differentiable
     def backward(ctx: Any, g_s: Tensor | None, g_v: Tensor | None) -> tuple[Any, ...]:
         saved = list(ctx.saved_tensors)
-        v_new, v, s = saved[:3]
+        v_new, v, s_or_keep = saved[:3]
         rest = saved[3:]
         threshold: Param = rest.pop(0) if ctx.tensor_threshold else ctx.threshold
         decay: Param | None = rest.pop(0) if ctx.tensor_decay else ctx.decay
@@ -111,21 +112,20 @@ class _LIFStep(torch.autograd.Function):
         ua = u if decay is None else u * decay
         g_v_prev = g_s_prev = g_theta = g_decay = None
         if needs[1]:
-            g_v_prev = ua * (1 - s) if reset == "zero" else ua
-            g_v_prev = _sum_to(g_v_prev, v)
+            g_v_prev = _sum_to(ua * s_or_keep if reset == "zero" else ua, v)
         if needs[2] and not ctx.detach_reset and reset != "none":
             g = ua * v if reset == "zero" else ua * threshold
-            g_s_prev = _sum_to(g.neg_(), s)
+            g_s_prev = _sum_to(g.neg_(), s_or_keep)
         if isinstance(threshold, Tensor) and needs[3]:
             total = torch.zeros_like(u) if d is None or g_s is None else -(d * g_s)
             if reset == "subtract":
-                total = total - ua * s
+                total = total - ua * s_or_keep
             g_theta = _sum_to(total, threshold)
         if isinstance(decay, Tensor) and needs[4]:
             if reset == "zero":
-                r = v * (1 - s)
+                r = v * s_or_keep
             elif reset == "subtract":
-                r = v - threshold * s
+                r = v - threshold * s_or_keep
             else:
                 r = v
             g_decay = _sum_to(u * r, decay)
