@@ -246,9 +246,12 @@ def _build_spikingtorch(work: Workload, spiking_net_kwargs: dict[str, Any]) -> R
         weights = [net.l1, net.l2, net.l3]
     load_reference(weights, work)
     model = SpikingNet(net, (10,), **spiking_net_kwargs)
+    time_dim = 1 if model.batch_first else 0
+    if not model.batch_first:  # time-first input, prepared once like the peers' layout
+        x = _time_first(x).contiguous()
 
     def counts() -> Tensor:
-        return model(x).sum(1)  # (N, T, 10) -> (N, 10)
+        return model(x).sum(time_dim)  # (N, T, 10) or (T, N, 10) -> (N, 10)
 
     neurons = [net.sl1, net.sl2, net.sl3]
     return Runner(model, counts, labels, work.lr, neurons, version=_version("spikingtorch-core"))
@@ -260,8 +263,11 @@ def _build_st_step(work: Workload, options: dict[str, Any]) -> Runner:
 
 
 def _build_st_seq(work: Workload, options: dict[str, Any]) -> Runner:
-    """spikingtorch sequence mode, plus any extra ``SpikingNet`` keywords from the command line."""
-    return _build_spikingtorch(work, {"mode": "sequence", **options.get("st_seq_kwargs", {})})
+    """spikingtorch sequence mode on time-first input (its natural layout: the time-major merge
+    is then a view, as the ANN's merge is), plus extra ``SpikingNet`` keywords from the command
+    line (``{"batch_first": true}`` measures the batch-first layout, which copies the input)."""
+    kwargs = {"mode": "sequence", "batch_first": False, **options.get("st_seq_kwargs", {})}
+    return _build_spikingtorch(work, kwargs)
 
 
 # -- snnTorch -----------------------------------------------------------------------------------
