@@ -23,7 +23,12 @@ from spikingtorch.plugins import (
     register_plugin,
     reset_plugins,
 )
-from spikingtorch.registry import AmbiguousComponentError, ComponentImportError, Registry
+from spikingtorch.registry import (
+    AmbiguousComponentError,
+    ComponentImportError,
+    ComponentNotFoundError,
+    Registry,
+)
 
 Use = Callable[..., None]
 MakeEP = Callable[..., EntryPoint]
@@ -137,6 +142,10 @@ def test_hook_that_raises_is_rolled_back_and_others_still_register(
     assert broken.provides["neurons"] == []
     assert broken.provides["encoders"] == ["still_fine"]
     assert records["stp-ok"].status == "ok"
+    # a failed lookup of the kind whose hook raised names that plugin and the reason
+    with pytest.raises(ComponentNotFoundError) as info:
+        spikingtorch.get_neuron("half_done")
+    assert "stp-raises (error: register_neurons raised RuntimeError" in str(info.value)
 
 
 def test_misspelled_hook_is_an_error_and_does_not_poison_later_plugins(

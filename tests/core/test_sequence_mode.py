@@ -289,3 +289,19 @@ def test_auto_conv_slices_on_cpu_only() -> None:
 def test_bad_max_conv_batch_is_rejected(bad: Any) -> None:
     with pytest.raises(ValueError, match="max_conv_batch must be a positive int, None or 'auto'"):
         SpikingNet(nn.Linear(2, 2), mode="sequence", max_conv_batch=bad)
+
+
+def test_an_instance_level_forward_is_wrapped_and_put_back() -> None:
+    net = _conv_net()
+    conv = net[0]
+    seen: list[int] = []
+
+    def patched(x: Tensor) -> Tensor:  # e.g. an offloading hook installed by another library
+        seen.append(x.shape[0])
+        return type(conv).forward(conv, x)
+
+    conv.forward = patched
+    x = torch.rand(3, 5, 1, 6, 6, dtype=torch.float64)
+    SpikingNet(net, (3,), mode="sequence", max_conv_batch=4)(x)
+    assert seen == [4, 4, 4, 3]  # the patch ran, on each slice
+    assert conv.__dict__["forward"] is patched  # and is still installed

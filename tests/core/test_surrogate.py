@@ -263,3 +263,18 @@ def test_defaults_repr_eq_hash() -> None:
     assert Sigmoid(2) != Sigmoid(3)
     assert Sigmoid(2) != FastSigmoid(2)
     assert len({Sigmoid(), Sigmoid(5.0), ATan()}) == 2
+
+
+def test_in_place_derivative_follows_a_subclass_formula() -> None:
+    from spikingtorch.surrogate import Sigmoid
+
+    class Doubled(Sigmoid):  # overrides _derivative but inherits Sigmoid._derivative_
+        def _derivative(self, x: torch.Tensor) -> torch.Tensor:
+            return 2 * super()._derivative(x)
+
+    x = torch.linspace(-1, 1, 7, dtype=torch.float64)
+    expected = 2 * Sigmoid().derivative(x)
+    torch.testing.assert_close(Doubled().derivative_(x.clone()), expected)
+    # the built-in families compute in place and agree with derivative()
+    for family in (Sigmoid(), FastSigmoid(), Triangle()):
+        torch.testing.assert_close(family.derivative_(x.clone()), family.derivative(x))

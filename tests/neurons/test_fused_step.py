@@ -86,3 +86,22 @@ def test_reduced_precision_falls_back_to_the_step_function() -> None:
     assert type(s.grad_fn).__name__ != "_LIFStepBackward"
     ref, _ = lif_step(x, LIFState.zeros_like(x), decay=0.9)
     assert torch.equal(s, ref)
+
+
+def test_torch_func_transforms_use_the_plain_step() -> None:
+    x = torch.rand(4, 3, 5, dtype=torch.float64) * 2
+
+    def first_spikes(x_n: Tensor) -> Tensor:
+        s, _ = lif_step_fused(x_n, LIFState.zeros_like(x_n), decay=0.9, threshold=0.8)
+        return s
+
+    batched = torch.vmap(first_spikes)(x)
+    expected, _ = lif_step(x, LIFState.zeros_like(x), decay=0.9, threshold=0.8)
+    assert torch.equal(batched, expected)
+    # grad of a module's step under torch.func, as in functional_call-based meta-learning
+    neuron = LIF(decay=0.9, threshold=0.8)
+    g = torch.func.grad(lambda xi: neuron(xi, init=True).sum())(x[0])
+    ref = x[0].clone().requires_grad_()
+    lif_step(ref, LIFState.zeros_like(ref), decay=0.9, threshold=0.8)[0].sum().backward()
+    assert ref.grad is not None
+    torch.testing.assert_close(g, ref.grad)

@@ -77,6 +77,9 @@ def _normalise_shape(out_shape: int | Sequence[int], what: str = "out_shape") ->
     return dims
 
 
+_NO_FORWARD = object()  # marks a convolution without an instance-level forward
+
+
 def _sliced(forward: Any, size: int) -> Any:
     """Wrap a convolution's bound ``forward``: run it on slices of ``size`` samples, then concat."""
 
@@ -130,8 +133,9 @@ class SpikingNet(nn.Module):
             the ``T*N`` merged samples and warns); see :meth:`check_sequence_mode`.
         max_conv_batch: sequence mode only: convolutions (``nn.Conv1d/2d/3d`` and their
             transposes) run on consecutive slices of at most this many samples of the
-            time-merged batch, concatenated (the same result: convolutions treat samples
-            independently). ``None`` runs them on all ``T*N`` samples at once. ``"auto"``
+            time-merged batch, concatenated (convolutions treat samples independently; the
+            backend may pick another algorithm per batch size, so float32 values can differ
+            in the last bit). ``None`` runs them on all ``T*N`` samples at once. ``"auto"``
             (default) uses :data:`AUTO_CONV_BATCH_CPU` on CPU with autograd enabled (one large
             convolution backward is slower there) and ``None`` otherwise.
 
@@ -317,17 +321,23 @@ class SpikingNet(nn.Module):
             convs = [m for m in self.modules() if isinstance(m, nn.modules.conv._ConvNd)]
         for m in neurons:
             m._sequence_steps = n_steps
+        saved: dict[nn.Module, Any] = {}
         for conv in convs:
-            # an instance attribute shadows the class's forward; hooks still run in __call__
+            # an instance attribute shadows the class's forward; hooks still run in __call__.
+            # An instance-level forward set by someone else is wrapped, and put back afterwards.
             assert conv_slice is not None
-            conv.forward = _sliced(type(conv).forward.__get__(conv), conv_slice)
+            saved[conv] = conv.__dict__.get("forward", _NO_FORWARD)
+            conv.forward = _sliced(conv.forward, conv_slice)
         try:
             yield
         finally:
             for m in neurons:
                 m._sequence_steps = None
-            for conv in convs:
-                conv.__dict__.pop("forward", None)
+            for conv, previous in saved.items():
+                if previous is _NO_FORWARD:
+                    conv.__dict__.pop("forward", None)
+                else:
+                    conv.forward = previous
 
     def _forward_sequence(self, x: Tensor, n_steps: int, batch: int) -> Tensor:
         # Time-major merge (t * N + n): neurons then view (T*N, *F) as (T, N, *F) without a copy.

@@ -97,6 +97,7 @@ class ComponentNotFoundError(LookupError):
         name: The name asked for.
         available: The names that do exist (sorted).
         hint: An install hint such as ``"pip install spikingtorch-neurons"``, or None.
+        skipped: A sentence naming the plugins that did not load (and why), or ``""``.
     """
 
     def __init__(
@@ -113,6 +114,8 @@ class ComponentNotFoundError(LookupError):
         self.name = name
         self.available = list(available)
         self.hint = hint
+        #: Which plugins did not load and why ("" when all loaded).
+        self.skipped = ""
 
 
 class AmbiguousComponentError(LookupError):
@@ -508,12 +511,14 @@ class Registry:
         close = difflib.get_close_matches(key, [*available, *self._alias], n=1)
         if close:
             message += f" Did you mean {close[0]!r}?"
+        skipped = ""
         if self.unloaded:
-            skipped = "; ".join(f"{name} ({reason})" for name, reason in self.unloaded.items())
-            message += (
-                f" Plugins that did not load, which may provide it: {skipped}. "
+            listing = "; ".join(f"{name} ({reason})" for name, reason in self.unloaded.items())
+            skipped = (
+                f"Plugins that did not load, which may provide it: {listing}. "
                 "See 'spikingtorch list-plugins'."
             )
+            message += " " + skipped
         hint = None
         distribution = FIRST_PARTY_DISTRIBUTIONS.get(self.kind)
         if distribution and normalize_provider(distribution) not in {
@@ -524,9 +529,11 @@ class Registry:
                 f" The first-party {self.kind} come with the distribution {distribution!r}, "
                 f"which is not installed or not loaded: {hint}"
             )
-        return ComponentNotFoundError(
+        error = ComponentNotFoundError(
             message, kind=self.kind, name=asked, available=available, hint=hint
         )
+        error.skipped = skipped
+        return error
 
 
 _MISSING: Final = object()

@@ -127,9 +127,20 @@ class SurrogateFunction:
             >>> FastSigmoid(slope=1.0).derivative_(torch.tensor([0.0, 1.0]))
             tensor([1.0000, 0.2500])
         """
-        if x.dtype in _REDUCED or x.requires_grad:
+        if x.dtype in _REDUCED or x.requires_grad or not self._inplace_matches():
             return self.derivative(x)
         return self._derivative_(x)
+
+    def _inplace_matches(self) -> bool:
+        """Whether :meth:`_derivative_` computes this class's :meth:`derivative`.
+
+        A subclass that overrides ``derivative`` or ``_derivative`` but inherits a parent's
+        ``_derivative_`` would otherwise get the parent's formula in fused backward passes.
+        """
+        cls = type(self)
+        if cls.derivative is not SurrogateFunction.derivative:
+            return False
+        return _defining_class(cls, "_derivative_") is _defining_class(cls, "_derivative")
 
     def _derivative_(self, x: Tensor) -> Tensor:
         """In-place :meth:`_derivative` (float32/float64); the default allocates."""
@@ -174,6 +185,32 @@ class SurrogateFunction:
         return hash((type(self), tuple(self.get_params().items())))
 
 
+def _defining_class(cls: type, name: str) -> type | None:
+    """The class in ``cls``'s MRO whose own namespace defines ``name``."""
+    return next((k for k in cls.__mro__ if name in vars(k)), None)
+
+
+def is_compiling() -> bool:
+    """Whether ``torch.compile`` is tracing the caller (False on torch < 2.3 outside dynamo).
+
+    Example:
+        >>> is_compiling()
+        False
+    """
+    check = getattr(torch.compiler, "is_compiling", None)
+    if check is None:  # torch < 2.3
+        dynamo = getattr(torch, "_dynamo", None)
+        check = getattr(dynamo, "is_compiling", None)
+    return bool(check()) if check is not None else False
+
+
+def functorch_active() -> bool:
+    """Whether a ``torch.func`` transform (``vmap``, ``grad``, ...) is active: ``out=`` arguments
+    and autograd Functions without ``setup_context`` are refused there."""
+    check = getattr(torch._C, "_are_functorch_transforms_active", None)
+    return bool(check()) if check is not None else False
+
+
 def heaviside(x: Tensor) -> Tensor:
     """The spike ``H(x) = 1`` iff ``x > 0`` (``H(0) = 0``, ``H(nan) = 0``), in ``x``'s dtype.
 
@@ -186,7 +223,7 @@ def heaviside(x: Tensor) -> Tensor:
         >>> heaviside(torch.tensor([-1.0, 0.0, 2.0]))
         tensor([0., 0., 1.])
     """
-    if torch.compiler.is_compiling() or _is_functorch_wrapped(x):
+    if is_compiling() or _is_functorch_wrapped(x):
         return (x > 0).to(x.dtype)
     return torch.gt(x, 0, out=torch.empty_like(x))
 
@@ -449,7 +486,9 @@ def _from_registry(name: str, params: dict[str, Any]) -> SurrogateFunction:
         result = lookup(name, **params)
     except ComponentNotFoundError as exc:
         known = sorted(set(names()) | set(getattr(exc, "available", ())))
-        raise ValueError(f"unknown surrogate {name!r}; known: {', '.join(known)}") from exc
+        message = f"unknown surrogate {name!r}; known: {', '.join(known)}"
+        skipped = getattr(exc, "skipped", "")
+        raise ValueError(message + (f". {skipped}" if skipped else "")) from exc
     if not isinstance(result, SurrogateFunction):
         raise TypeError(
             f"surrogate {name!r} from the registry is a {type(result).__name__}, "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from spikingtorch.neuron import Neuron
-from spikingtorch.surrogate import SurrogateFunction
+from spikingtorch.surrogate import SurrogateFunction, functorch_active
 from spikingtorch.surrogate import get as get_surrogate
 from spikingtorch_neurons._params import check_hyper, check_input, like, repr_args, store
 from spikingtorch_neurons.functional import IFState, Param, check_reset
@@ -91,7 +91,12 @@ class IF(Neuron):
 
         A subclass that overrides :meth:`step` gets the default per-step loop instead.
         """
-        if type(self).step is not IF.step or x_seq.dim() < 2 or x_seq.shape[0] == 0:
+        if (
+            type(self).step is not IF.step
+            or x_seq.dim() < 2
+            or x_seq.shape[0] == 0
+            or functorch_active()  # torch.func transforms: the plain loop
+        ):
             return super().scan(x_seq, state)
         if state is None:
             state = self.init_state(x_seq[0])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from spikingtorch.surrogate import SurrogateFunction
+from spikingtorch.surrogate import SurrogateFunction, functorch_active
 from spikingtorch_neurons._params import (
     check_input,
     check_shapes,
@@ -168,7 +168,12 @@ class SynapticLIF(LeakyNeuron):
         Returns ``(spikes (T, N, *F), SynapticLIFState)`` like :meth:`step`. A subclass that
         overrides :meth:`step` gets the default per-step loop instead.
         """
-        if type(self).step is not SynapticLIF.step or x_seq.dim() < 2 or x_seq.shape[0] == 0:
+        if (
+            type(self).step is not SynapticLIF.step
+            or x_seq.dim() < 2
+            or x_seq.shape[0] == 0
+            or functorch_active()  # torch.func transforms: the plain loop
+        ):
             return super().scan(x_seq, state)
         if state is None:
             state = self.init_state(x_seq[0])

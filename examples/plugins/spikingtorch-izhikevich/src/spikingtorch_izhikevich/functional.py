@@ -15,7 +15,8 @@ fire tonically). The input of :func:`izhikevich_step` is that *current* (times `
 not a voltage increment and not a spike.
 
 Discrete time: one explicit Euler step of ``dt`` ms from the previous state, then the spike and
-the reset within the same step (as in the paper's code; state after the reset)::
+the reset within the same step (the state is stored after the reset; unlike the paper's code,
+``u`` is updated from ``v_{t-1}``, not from the new ``v``)::
 
     I_t  = k x_t                                       (k = input_scale, default 1)
     v'_t = v_{t-1} + dt (0.04 v_{t-1}^2 + 5 v_{t-1} + 140 - u_{t-1} + I_t)

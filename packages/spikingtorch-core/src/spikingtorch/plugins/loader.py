@@ -346,6 +346,7 @@ class PluginHost:
                 owner.hook_errors[kind] = (message, "".join(traceback.format_exception(exc)))
                 name = impl.plugin_name
                 _warn(f"spikingtorch plugin {name!r}: {message}; its {kind} were skipped")
+                registry.unloaded[owner.record.name] = f"error: {message}"
         return registry
 
     def registries(self) -> dict[str, Registry]:

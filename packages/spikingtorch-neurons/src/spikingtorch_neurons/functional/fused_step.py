@@ -3,16 +3,18 @@
 :func:`lif_step_fused` computes exactly what :func:`~spikingtorch_neurons.functional.lif_step`
 computes (bit-identical spikes and membrane in float32/float64) but records one autograd node
 instead of six (reset, decay, input, threshold shift, spike), and its backward is written by
-hand. With ``h = v_t - theta``, ``d = d(h)`` the surrogate's pseudo-derivative, ``g_s`` and
-``g_v`` the gradients arriving at ``s_t`` and ``v_t``::
+hand (not twice differentiable, like the scans; the plain step function is). With
+``h = v_t - theta``, ``d = d(h)`` the surrogate's pseudo-derivative, ``g_s`` and ``g_v`` the
+gradients arriving at ``s_t`` and ``v_t``::
 
     u = g_v + d g_s                      (dL/dv_t)
     dL/dx_t = u,   dL/dv_{t-1} = a dr/dv u,   dL/ds_{t-1} = a dr/ds u,
     dL/dtheta = -d g_s (- a s_{t-1} u for "subtract"),   dL/da = r u
 
 with ``(dr/dv, dr/ds)`` as in :mod:`~spikingtorch_neurons.functional.scan`. An ``input_scale``
-is applied outside the node (``b x`` by ordinary autograd). Reduced precision and
-``torch.compile`` use the plain step function (the compiler fuses it anyway).
+is applied outside the node (``b x`` by ordinary autograd). Reduced precision,
+``torch.compile`` (which fuses the plain step anyway) and ``torch.func`` transforms (``vmap``,
+``grad``, ...) use the plain step function.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from spikingtorch.surrogate import SurrogateFunction
+from spikingtorch.surrogate import SurrogateFunction, functorch_active, is_compiling
 from spikingtorch.surrogate import get as get_surrogate
 from spikingtorch_neurons.functional._common import Param
 from spikingtorch_neurons.functional.integrate import IFState, LIFState, if_step, lif_step
@@ -58,7 +60,8 @@ class _LIFStep(torch.autograd.Function):
             keep = 1 - s
             if decay is None:
                 v_new = torch.addcmul(x, v, keep)
-            elif not isinstance(decay, Tensor):
+            elif not isinstance(decay, Tensor) and x.device.type == "cpu":
+                # CPU rounds value * (v * keep) before adding; CUDA may fuse it into an FMA
                 v_new = torch.addcmul(x, v, keep, value=decay)
             else:
                 v_new = (v * keep).mul_(decay).add_(x)
@@ -134,7 +137,8 @@ class _LIFStep(torch.autograd.Function):
 
 
 def _fast(x: Tensor) -> bool:
-    return x.dtype in _FAST_DTYPES and not torch.compiler.is_compiling()
+    """float32/float64, not under torch.compile or a torch.func transform (vmap, grad)."""
+    return x.dtype in _FAST_DTYPES and not is_compiling() and not functorch_active()
 
 
 def lif_step_fused(

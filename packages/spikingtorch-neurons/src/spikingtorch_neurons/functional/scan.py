@@ -95,6 +95,7 @@ def _forward_fast(
     v_seq = torch.empty_like(drive)
     spikes = torch.empty_like(drive)
     v = v0
+    on_cpu = drive.device.type == "cpu"
     if reset == "zero":
         # keep = 1 - s_{t-1}; the reset membrane a * v * keep is exact up to the product a * v
         keep = (1 - s0).expand(drive.shape[1:]).clone()
@@ -102,9 +103,9 @@ def _forward_fast(
             v_t = v_seq[t]
             if decay is None:
                 torch.addcmul(drive[t], v, keep, out=v_t)
-            elif not isinstance(decay, Tensor):
+            elif not isinstance(decay, Tensor) and on_cpu:
                 torch.addcmul(drive[t], v, keep, value=decay, out=v_t)
-            else:  # a * (v * keep) + x, in the step's order
+            else:  # a * (v * keep) + x, in the step's order (CUDA may fuse value * into an FMA)
                 torch.mul(v, keep, out=v_t)
                 v_t.mul_(decay).add_(drive[t])
             torch.le(v_t, threshold, out=keep)
