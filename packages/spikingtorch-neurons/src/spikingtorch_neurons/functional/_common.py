@@ -6,7 +6,7 @@ from typing import TypeAlias
 
 from torch import Tensor
 
-__all__ = ["RESET_MODES", "Param", "check_reset", "reset_membrane"]
+__all__ = ["RESET_MODES", "Param", "check_reset", "reset_membrane", "sum_to_param"]
 
 #: The reset modes every neuron of this package accepts.
 RESET_MODES: tuple[str, ...] = ("zero", "subtract", "none")
@@ -76,3 +76,17 @@ def reset_membrane(
         return v - threshold * s
     check_reset(reset)  # raises: an unknown mode or a non-string
     raise AssertionError("unreachable")
+
+
+def sum_to_param(g: Tensor, p: Tensor) -> Tensor:
+    """Reduce a gradient ``g`` broadcast against ``(T, N, *F)`` or ``(N, *F)`` to ``p``'s shape
+    and dtype (the gradient of a per-neuron tensor, or of a scalar tensor).
+
+    Example:
+        >>> import torch
+        >>> sum_to_param(torch.ones(2, 3, 4), torch.zeros(4)).tolist()
+        [6.0, 6.0, 6.0, 6.0]
+    """
+    if g.shape != p.shape:
+        g = g.sum_to_size(p.shape) if p.dim() > 0 else g.sum()
+    return g.to(p.dtype)

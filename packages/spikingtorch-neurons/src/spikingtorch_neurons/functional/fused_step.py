@@ -26,18 +26,12 @@ from torch import Tensor
 
 from spikingtorch.surrogate import SurrogateFunction, functorch_active, is_compiling
 from spikingtorch.surrogate import get as get_surrogate
-from spikingtorch_neurons.functional._common import Param
+from spikingtorch_neurons.functional._common import Param, sum_to_param
 from spikingtorch_neurons.functional.integrate import IFState, LIFState, if_step, lif_step
 
 __all__ = ["if_step_fused", "lif_step_fused"]
 
 _FAST_DTYPES = (torch.float32, torch.float64)
-
-
-def _sum_to(g: Tensor, like: Tensor) -> Tensor:
-    if g.shape != like.shape:
-        g = g.sum_to_size(like.shape) if like.dim() > 0 else g.sum()
-    return g.to(like.dtype)
 
 
 class _LIFStep(torch.autograd.Function):
@@ -115,15 +109,15 @@ class _LIFStep(torch.autograd.Function):
         ua = u if decay is None else u * decay
         g_v_prev = g_s_prev = g_theta = g_decay = None
         if needs[1]:
-            g_v_prev = _sum_to(ua * s_or_keep if reset == "zero" else ua, v)
+            g_v_prev = sum_to_param(ua * s_or_keep if reset == "zero" else ua, v)
         if needs[2] and not ctx.detach_reset and reset != "none":
             g = ua * v if reset == "zero" else ua * threshold
-            g_s_prev = _sum_to(g.neg_(), s_or_keep)
+            g_s_prev = sum_to_param(g.neg_(), s_or_keep)
         if isinstance(threshold, Tensor) and needs[3]:
             total = torch.zeros_like(u) if d is None or g_s is None else -(d * g_s)
             if reset == "subtract":
                 total = total - ua * s_or_keep
-            g_theta = _sum_to(total, threshold)
+            g_theta = sum_to_param(total, threshold)
         if isinstance(decay, Tensor) and needs[4]:
             if reset == "zero":
                 r = v * s_or_keep
@@ -131,7 +125,7 @@ class _LIFStep(torch.autograd.Function):
                 r = v - threshold * s_or_keep
             else:
                 r = v
-            g_decay = _sum_to(u * r, decay)
+            g_decay = sum_to_param(u * r, decay)
         g_x = u if needs[0] else None
         return (g_x, g_v_prev, g_s_prev, g_theta, g_decay, None, None, None)
 

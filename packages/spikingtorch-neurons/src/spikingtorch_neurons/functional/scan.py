@@ -39,7 +39,7 @@ from torch import Tensor
 
 from spikingtorch.surrogate import SurrogateFunction
 from spikingtorch.surrogate import get as get_surrogate
-from spikingtorch_neurons.functional._common import Param, check_reset
+from spikingtorch_neurons.functional._common import Param, check_reset, sum_to_param
 from spikingtorch_neurons.functional.integrate import IFState, LIFState
 
 __all__ = ["if_scan", "lif_scan"]
@@ -57,26 +57,16 @@ def _reset(v: Tensor, s: Tensor, threshold: Param, reset: str) -> Tensor:
     return v
 
 
-def _sum_to(g: Tensor, p: Tensor) -> Tensor:
-    """Reduce a broadcast gradient ``g`` to the shape of parameter ``p``."""
-    if g.shape != p.shape:
-        g = g.sum_to_size(p.shape) if p.dim() > 0 else g.sum()
-    return g.to(p.dtype)
+def _spike_exact(out: Tensor, v: Tensor, threshold: Param) -> Tensor:
+    """Write ``H(v - theta)`` into the float tensor ``out`` with the step's own subtraction.
 
-
-def _spike_into(out: Tensor, v: Tensor, threshold: Param, exact: bool) -> Tensor:
-    """Write ``H(v - theta)`` into the float tensor ``out``.
-
-    ``torch.gt`` into a float buffer is several times cheaper on CPU than building a bool
-    tensor and converting it. In float32/float64 ``v > theta`` is the same predicate as
-    ``v - theta > 0`` (gradual underflow: a difference of two floats is zero only when they are
-    equal), so the direct comparison is bit-identical to the step function. Reduced precision
-    rounds ``v - theta`` differently from comparing with a rounded ``theta``; there the step's
-    own subtraction is used (``exact``).
+    Comparing straight into a float buffer is several times cheaper on CPU than building a
+    bool tensor and converting it. Reduced precision rounds ``v - theta`` differently from
+    comparing with a rounded ``theta``, so this keeps the subtraction; float32/float64 use
+    ``torch.gt(v, theta)``, the same predicate there (a difference of two floats is zero only
+    when they are equal).
     """
-    if exact:
-        return torch.gt(v - threshold, 0, out=out)
-    return torch.gt(v, threshold, out=out)
+    return torch.gt(v - threshold, 0, out=out)
 
 
 def _forward_fast(
@@ -153,7 +143,7 @@ def _forward_exact(
         r = _reset(v, s, threshold, reset)
         v = r if decay is None else decay * r
         v = torch.add(v, drive[t], out=v_seq[t])
-        s = _spike_into(spikes[t], v, threshold, exact=True)
+        s = _spike_exact(spikes[t], v, threshold)
     return spikes, v_seq
 
 
@@ -362,11 +352,11 @@ class _LIFScan(torch.autograd.Function):
             if reset == "subtract":
                 assert s_prev is not None
                 total.addcmul_(g_v if unit_a else g_v * a, s_prev, value=-1)
-            g_theta = _sum_to(total, threshold)
+            g_theta = sum_to_param(total, threshold)
         if need_ga:
             assert s_prev is not None
             v_prev = torch.cat([v0.expand(v_seq.shape[1:]).unsqueeze(0), v_seq[:-1]])
-            g_decay = _sum_to(g_v * _reset(v_prev, s_prev, threshold, reset), decay)
+            g_decay = sum_to_param(g_v * _reset(v_prev, s_prev, threshold, reset), decay)
         grads = _LIFScan._finish(ctx, g_v, v0, s0, threshold, decay, input_scale, x)
         return (*grads[:3], g_theta, g_decay, *grads[5:])
 
@@ -388,12 +378,12 @@ class _LIFScan(torch.autograd.Function):
         g_v0 = g_s0 = g_scale = g_x = None
         if needs[1]:
             g = u0 * (1 - s0) if reset == "zero" else u0
-            g_v0 = _sum_to(g if decay is None else g * decay, v0)
+            g_v0 = sum_to_param(g if decay is None else g * decay, v0)
         if needs[2] and not ctx.detach_reset and reset != "none":
             g = u0 * v0 if reset == "zero" else u0 * threshold
-            g_s0 = _sum_to(-g if decay is None else -(g * decay), s0)
+            g_s0 = sum_to_param(-g if decay is None else -(g * decay), s0)
         if isinstance(input_scale, Tensor) and needs[5] and x is not None:
-            g_scale = _sum_to(g_v * x, input_scale)
+            g_scale = sum_to_param(g_v * x, input_scale)
         if needs[0]:
             g_x = g_v if input_scale is None else g_v * input_scale
         return (g_x, g_v0, g_s0, None, None, g_scale, None, None, None)

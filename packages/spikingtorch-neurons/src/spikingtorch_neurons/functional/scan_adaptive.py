@@ -81,7 +81,7 @@ from torch import Tensor
 
 from spikingtorch.surrogate import SurrogateFunction
 from spikingtorch.surrogate import get as get_surrogate
-from spikingtorch_neurons.functional._common import Param, check_reset
+from spikingtorch_neurons.functional._common import Param, check_reset, sum_to_param
 from spikingtorch_neurons.functional.adaptive import ALIFState
 from spikingtorch_neurons.functional.synaptic import SynapticLIFState
 
@@ -163,13 +163,6 @@ def _reset_into(out: Tensor, v: Tensor, s: Tensor, theta: Param, reset: str) -> 
     if reset == "subtract":
         return torch.sub(v, torch.mul(s, theta, out=out), out=out)
     return v
-
-
-def _sum_to(g: Tensor, p: Tensor) -> Tensor:
-    """Reduce a broadcast gradient ``g`` to the shape (and dtype) of ``p``."""
-    if g.shape != p.shape:
-        g = g.sum_to_size(p.shape) if p.dim() > 0 else g.sum()
-    return g.to(p.dtype)
 
 
 def _save(ctx: Any, tensors: Sequence[Tensor], params: Sequence[Param | None]) -> None:
@@ -411,37 +404,37 @@ class _ALIFScan(torch.autograd.Function):
             sums.add("rho", gw, w_i)
         g_v0 = g_s0 = g_w0 = None
         if needs[1]:
-            g_v0 = _sum_to(u0 * ((1 - s_i) * a) if zero else u0 * a, v0)
+            g_v0 = sum_to_param(u0 * ((1 - s_i) * a) if zero else u0 * a, v0)
         if needs[2]:
             g = gw
             if zero and not detach:
                 g = torch.addcmul(gw, v_i * neg_a, u0)
             elif subtract and not detach:
                 g = torch.addcmul(gw, torch.as_tensor(theta_i * neg_a), u0)
-            g_s0 = _sum_to(g, s0)
+            g_s0 = sum_to_param(g, s0)
         if needs[3]:
             g = gw * rho
             if subtract:
                 g.addcmul_(s_i * (neg_a * beta), u0)
-            g_w0 = _sum_to(g, w0)
+            g_w0 = sum_to_param(g, w0)
 
         g_theta = g_a = g_rho = g_beta = g_b = None
         if need_theta:
             total = -sums["h"]
             if subtract:
                 total = total - sums["us"] * a
-            g_theta = _sum_to(total, threshold)
+            g_theta = sum_to_param(total, threshold)
         if need_beta:
             total = -sums["hw"]
             if subtract:
                 total = total - sums["usw"] * a
-            g_beta = _sum_to(total, beta)
+            g_beta = sum_to_param(total, beta)
         if need_a:
-            g_a = _sum_to(sums["a"], decay)
+            g_a = sum_to_param(sums["a"], decay)
         if need_rho:
-            g_rho = _sum_to(sums["rho"], rho)
+            g_rho = sum_to_param(sums["rho"], rho)
         if isinstance(input_scale, Tensor) and needs[8] and x is not None:
-            g_b = _sum_to(g_v * x, input_scale)
+            g_b = sum_to_param(g_v * x, input_scale)
         g_x = None
         if needs[0]:
             g_x = g_v if input_scale is None else g_v * input_scale
@@ -591,26 +584,26 @@ class _SynapticScan(torch.autograd.Function):
             sums.add("alpha", gi0, i0.expand(shape))
         g_i0 = g_v0 = g_s0 = None
         if needs[1]:
-            g_i0 = _sum_to(gi0 * alpha, i0)
+            g_i0 = sum_to_param(gi0 * alpha, i0)
         if needs[2]:
-            g_v0 = _sum_to(u0 * ((1 - s_i) * a) if zero else u0 * a, v0)
+            g_v0 = sum_to_param(u0 * ((1 - s_i) * a) if zero else u0 * a, v0)
         if needs[3] and zero and not detach:
-            g_s0 = _sum_to(u0 * (v_i * neg_a), s0)
+            g_s0 = sum_to_param(u0 * (v_i * neg_a), s0)
         elif needs[3] and cs is not None:
-            g_s0 = _sum_to(u0 * cs, s0)
+            g_s0 = sum_to_param(u0 * cs, s0)
 
         g_theta = g_a = g_alpha = g_b = None
         if need_theta:
             total = -sums["h"]
             if subtract:
                 total = total - sums["us"] * a
-            g_theta = _sum_to(total, threshold)
+            g_theta = sum_to_param(total, threshold)
         if need_a:
-            g_a = _sum_to(sums["a"], decay)
+            g_a = sum_to_param(sums["a"], decay)
         if need_alpha:
-            g_alpha = _sum_to(sums["alpha"], alpha)
+            g_alpha = sum_to_param(sums["alpha"], alpha)
         if isinstance(input_scale, Tensor) and needs[7] and x is not None:
-            g_b = _sum_to(g_i * x, input_scale)
+            g_b = sum_to_param(g_i * x, input_scale)
         g_x = None
         if needs[0]:
             g_x = g_i if input_scale is None else g_i * input_scale
