@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from spikingtorch.surrogate import functorch_active
 from spikingtorch_neurons.functional import Param
 
 
@@ -272,3 +273,19 @@ def check_shapes(owner: str, feature_shape: tuple[int, ...] | None, **params: An
                     f"do not broadcast together"
                 ) from None
         seen.append((name, shape))
+
+
+def fused_scan_applies(module: nn.Module, owner: type, x_seq: Tensor) -> bool:
+    """Whether ``owner``'s fused ``scan`` may run for ``module`` on ``x_seq``.
+
+    It may when ``module`` still uses ``owner.step`` (a subclass that overrides ``step`` gets
+    the per-step loop, which follows its own step), ``x_seq`` is ``(T, N, *F)`` with ``T > 0``
+    (otherwise the loop raises the shape error), and no ``torch.func`` transform is active (the
+    fused autograd Functions do not support ``vmap``/``grad``).
+    """
+    return (
+        getattr(type(module), "step", None) is getattr(owner, "step", None)
+        and x_seq.dim() >= 2
+        and x_seq.shape[0] > 0
+        and not functorch_active()
+    )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from spikingtorch.surrogate import SurrogateFunction, functorch_active
+from spikingtorch.surrogate import SurrogateFunction
 from spikingtorch_neurons._params import (
     check_hyper,
     check_input,
     check_non_negative,
     check_shapes,
+    fused_scan_applies,
     like,
     read_decay,
     repr_args,
@@ -190,12 +191,7 @@ class AdaptiveLIF(LeakyNeuron):
         Returns ``(spikes (T, N, *F), ALIFState)`` like :meth:`step`. A subclass that overrides
         :meth:`step` gets the default per-step loop instead.
         """
-        if (
-            type(self).step is not AdaptiveLIF.step
-            or x_seq.dim() < 2
-            or x_seq.shape[0] == 0
-            or functorch_active()  # torch.func transforms: the plain loop
-        ):
+        if not fused_scan_applies(self, AdaptiveLIF, x_seq):
             return super().scan(x_seq, state)
         if state is None:
             state = self.init_state(x_seq[0])

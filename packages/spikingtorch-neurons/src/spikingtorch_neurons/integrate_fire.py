@@ -5,9 +5,16 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from spikingtorch.neuron import Neuron
-from spikingtorch.surrogate import SurrogateFunction, functorch_active
+from spikingtorch.surrogate import SurrogateFunction
 from spikingtorch.surrogate import get as get_surrogate
-from spikingtorch_neurons._params import check_hyper, check_input, like, repr_args, store
+from spikingtorch_neurons._params import (
+    check_hyper,
+    check_input,
+    fused_scan_applies,
+    like,
+    repr_args,
+    store,
+)
 from spikingtorch_neurons.functional import IFState, Param, check_reset
 from spikingtorch_neurons.functional.fused_step import if_step_fused
 from spikingtorch_neurons.functional.scan import if_scan
@@ -91,12 +98,7 @@ class IF(Neuron):
 
         A subclass that overrides :meth:`step` gets the default per-step loop instead.
         """
-        if (
-            type(self).step is not IF.step
-            or x_seq.dim() < 2
-            or x_seq.shape[0] == 0
-            or functorch_active()  # torch.func transforms: the plain loop
-        ):
+        if not fused_scan_applies(self, IF, x_seq):
             return super().scan(x_seq, state)
         if state is None:
             state = self.init_state(x_seq[0])

@@ -7,12 +7,13 @@ from typing import Any
 from torch import Tensor, nn
 
 from spikingtorch.neuron import Neuron
-from spikingtorch.surrogate import SurrogateFunction, functorch_active
+from spikingtorch.surrogate import SurrogateFunction
 from spikingtorch.surrogate import get as get_surrogate
 from spikingtorch_neurons._params import (
     check_hyper,
     check_input,
     check_shapes,
+    fused_scan_applies,
     like,
     read_decay,
     repr_args,
@@ -198,12 +199,7 @@ class LIF(LeakyNeuron):
 
         A subclass that overrides :meth:`step` gets the default per-step loop instead.
         """
-        if (
-            type(self).step is not LIF.step
-            or x_seq.dim() < 2
-            or x_seq.shape[0] == 0
-            or functorch_active()  # torch.func transforms: the plain loop
-        ):
+        if not fused_scan_applies(self, LIF, x_seq):
             return super().scan(x_seq, state)
         if state is None:
             state = self.init_state(x_seq[0])

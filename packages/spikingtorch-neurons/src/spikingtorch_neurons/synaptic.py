@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from spikingtorch.surrogate import SurrogateFunction, functorch_active
+from spikingtorch.surrogate import SurrogateFunction
 from spikingtorch_neurons._params import (
     check_input,
     check_shapes,
+    fused_scan_applies,
     like,
     read_decay,
     repr_args,
@@ -168,12 +169,7 @@ class SynapticLIF(LeakyNeuron):
         Returns ``(spikes (T, N, *F), SynapticLIFState)`` like :meth:`step`. A subclass that
         overrides :meth:`step` gets the default per-step loop instead.
         """
-        if (
-            type(self).step is not SynapticLIF.step
-            or x_seq.dim() < 2
-            or x_seq.shape[0] == 0
-            or functorch_active()  # torch.func transforms: the plain loop
-        ):
+        if not fused_scan_applies(self, SynapticLIF, x_seq):
             return super().scan(x_seq, state)
         if state is None:
             state = self.init_state(x_seq[0])
