@@ -305,3 +305,97 @@ def test_an_instance_level_forward_is_wrapped_and_put_back() -> None:
     SpikingNet(net, (3,), mode="sequence", max_conv_batch=4)(x)
     assert seen == [4, 4, 4, 3]  # the patch ran, on each slice
     assert conv.__dict__["forward"] is patched  # and is still installed
+
+
+class _CountingLeaky(Leaky):
+    """Records the number of steps of every scan and the state it started from."""
+
+    def __init__(self, decay: float = 0.8) -> None:
+        super().__init__(decay)
+        self.scans: list[tuple[int, bool]] = []
+
+    def scan(self, x_seq: Tensor, state: Any = None) -> tuple[Tensor, Any]:
+        self.scans.append((x_seq.shape[0], state is not None))
+        return super().scan(x_seq, state)
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+@pytest.mark.parametrize(
+    ("chunk", "expected"),
+    [(1, [1] * 7), (3, [3, 3, 1]), (4, [4, 3]), (7, [7]), (50, [7]), (None, [7])],
+)
+def test_time_chunks_continue_the_state_and_match_step_mode(
+    chunk: Any, expected: list[int], batch_first: bool
+) -> None:
+    torch.manual_seed(1)
+    net = nn.Sequential(nn.Linear(4, 6), _CountingLeaky(0.9), nn.Linear(6, 3), Leaky(0.7))
+    step, seq = _pair(net, batch_first=batch_first)
+    seq.time_chunk = chunk
+    x = torch.rand(5, 7, 4, dtype=torch.float64) * 2
+    if not batch_first:
+        x = x.transpose(0, 1)
+    x1 = x.clone().requires_grad_()
+    x2 = x.clone().requires_grad_()
+    y1, y2 = step(x1), seq(x2)
+    counting = seq.net[1]
+    assert isinstance(counting, _CountingLeaky)
+    # the first chunk starts at rest, every later one from the state the previous one left
+    assert counting.scans == [(k, i > 0) for i, k in enumerate(expected)]
+    assert torch.equal(y1, y2) and 0 < y1.sum() < y1.numel()
+    w = torch.randn(y1.shape, dtype=torch.float64)
+    (y1 * w).sum().backward()
+    (y2 * w).sum().backward()
+    torch.testing.assert_close(x2.grad, x1.grad, rtol=1e-5, atol=1e-10)
+    for a, b in zip(step.parameters(), seq.parameters(), strict=True):
+        torch.testing.assert_close(b.grad, a.grad, rtol=1e-5, atol=1e-10)
+    for m in seq.modules():  # the flags do not outlive the call
+        if isinstance(m, Neuron):
+            assert m._sequence_steps is None and m._sequence_resume is False
+
+
+def test_a_new_sequence_after_a_chunked_one_starts_at_rest() -> None:
+    step, seq = _pair(_sequential(), time_chunk=2)
+    x = torch.rand(3, 5, 4, dtype=torch.float64) * 2
+    seq(x)
+    z = torch.rand(3, 4, 4, dtype=torch.float64) * 2
+    assert torch.equal(seq(z), step(z))
+
+
+def test_auto_time_chunk_follows_the_merged_batch_budget() -> None:
+    from spikingtorch.net import AUTO_MERGED_BATCH_CPU
+
+    model = SpikingNet(nn.Sequential(nn.Linear(2, 2)), mode="sequence")
+    cpu = torch.device("cpu")
+    assert model._time_chunk(64, 128, cpu) == AUTO_MERGED_BATCH_CPU // 128
+    assert model._time_chunk(64, 10 * AUTO_MERGED_BATCH_CPU, cpu) == 1  # never below one step
+    assert model._time_chunk(3, 1, cpu) == 3  # never above T
+    assert model._time_chunk(64, 128, torch.device("meta")) == 64  # not on other devices
+    with torch.no_grad():  # inference keeps one pass
+        assert model._time_chunk(64, 128, cpu) == 64
+    fixed = SpikingNet(nn.Linear(2, 2), mode="sequence", time_chunk=5)
+    assert fixed._time_chunk(64, 128, cpu) == 5 and fixed._time_chunk(3, 128, cpu) == 3
+    assert "time_chunk=5" in repr(fixed)
+    assert "time_chunk" not in repr(model)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, False, "all"])
+def test_bad_time_chunk_is_rejected(bad: Any) -> None:
+    with pytest.raises(ValueError, match="time_chunk must be a positive int, None or 'auto'"):
+        SpikingNet(nn.Linear(2, 2), mode="sequence", time_chunk=bad)
+
+
+def test_a_chunk_whose_state_does_not_fit_raises() -> None:
+    class Grow(nn.Module):
+        """Changes the feature size between calls: the carried state cannot continue."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls = 0
+
+        def forward(self, x: Tensor) -> Tensor:
+            self.calls += 1
+            return x.repeat(1, self.calls)
+
+    model = SpikingNet(nn.Sequential(Grow(), Leaky()), mode="sequence", time_chunk=2)
+    with pytest.raises(ValueError, match="state left by the previous time chunk does not fit"):
+        model(torch.rand(2, 4, 3))

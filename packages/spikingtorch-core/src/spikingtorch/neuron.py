@@ -84,6 +84,9 @@ class Neuron(nn.Module):
         #: ``T`` while a :class:`~spikingtorch.SpikingNet` runs in sequence mode: the input of
         #: :meth:`forward` is then the time-merged batch ``(T*N, *F)`` (time-major).
         self._sequence_steps: int | None = None
+        #: Set with ``_sequence_steps`` for the later chunks of a time-chunked sequence: the
+        #: scan then continues from the stored state instead of starting at rest.
+        self._sequence_resume = False
 
     # -- to implement -------------------------------------------------------------------------
     def init_state(self, x_t: Tensor) -> Any:
@@ -143,7 +146,14 @@ class Neuron(nn.Module):
                 "changed the batch dimension, which sequence mode cannot run (use mode='step')"
             )
         x_seq = x.reshape(n_steps, x.shape[0] // n_steps, *x.shape[1:])  # a view when contiguous
-        spikes, self._state = self.scan(x_seq, None)
+        state = self._state if getattr(self, "_sequence_resume", False) else None
+        if state is not None and not _state_matches(state, x_seq[0]):
+            raise ValueError(
+                f"{type(self).__name__} in sequence mode: the state left by the previous time "
+                f"chunk does not fit this chunk's input {tuple(x_seq[0].shape)}; a layer before "
+                "it changed shape between chunks (use mode='step' or time_chunk=None)"
+            )
+        spikes, self._state = self.scan(x_seq, state)
         return spikes.reshape(x.shape)
 
     # -- protocol -----------------------------------------------------------------------------

@@ -33,7 +33,9 @@ flows through the reset (SpikingJelly's ``detach_reset``).
 
 :func:`if_scan` and :func:`lif_scan` (in ``scan``) run the IF / LIF recurrence over a whole
 time-first sequence ``(T, N, *F)`` in one autograd node with a hand-written backward; the
-neurons' ``scan`` (sequence mode) uses them.
+neurons' ``scan`` (sequence mode) uses them. On CPU (float32/float64, scalar threshold and
+decay) they run in a small C kernel built on first use; :func:`native_status` says whether it
+is in use, and ``SPIKINGTORCH_NATIVE=0`` turns it off (see ``functional/_native.py``).
 
 The original spikingtorch package's models (McCulloch-Pitts unit, coarse-scale LIF, two-input
 BioLIF, SpikingDecay) have their steps in :mod:`spikingtorch_neurons.functional.original`.
@@ -65,6 +67,7 @@ from spikingtorch_neurons.functional.recurrent import (
     recurrent_input,
     recurrent_lif_step,
 )
+from spikingtorch_neurons.functional._native import native_status
 from spikingtorch_neurons.functional.scan import if_scan, lif_scan
 from spikingtorch_neurons.functional.scan_adaptive import alif_scan, synaptic_lif_scan
 from spikingtorch_neurons.functional.synaptic import SynapticLIFState, synaptic_lif_step
@@ -94,6 +97,7 @@ __all__ = [
     "lif_scan",
     "lif_step",
     "mcpitts_step",
+    "native_status",
     "recurrent_input",
     "recurrent_lif_step",
     "reset_membrane",

@@ -28,6 +28,11 @@ steps at once; the reverse loop is then one multiply-add per step. Then::
 and ``v_{-1}``, ``s_{-1}`` (the initial state) receive ``a dr_0/dv u_0`` and ``a dr_0/ds u_0``.
 Parameter gradients are summed to the parameter's shape (per-neuron tensors broadcast against
 ``(T, N, *F)``). The scans are not twice differentiable.
+
+On CPU, in float32/float64 with a scalar threshold and decay (the modules' defaults), forward
+and backward run in the native kernel of :mod:`spikingtorch_neurons.functional._native`: the
+same recurrences in one pass over memory (forward bit-identical, backward equal to rounding),
+on torch's OpenMP threads. Without autograd the forward then keeps only the last membrane.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from torch import Tensor
 
 from spikingtorch.surrogate import SurrogateFunction
 from spikingtorch.surrogate import get as get_surrogate
+from spikingtorch_neurons.functional import _native
 from spikingtorch_neurons.functional._common import Param, check_reset, sum_to_param
 from spikingtorch_neurons.functional.integrate import IFState, LIFState
 
@@ -233,9 +239,18 @@ class _LIFScan(torch.autograd.Function):
         reset: str,
         detach_reset: bool,
         surrogate: SurrogateFunction,
+        record: bool,
     ) -> tuple[Tensor, Tensor]:
         drive = x if input_scale is None else input_scale * x
-        if drive.dtype in _FAST_DTYPES:
+        ctx.native = _native.applies(drive, threshold, decay)
+        v_last: Tensor | None = None
+        if ctx.native:  # one pass in C; without autograd only the last membrane is kept
+            assert not isinstance(threshold, Tensor) and not isinstance(decay, Tensor)
+            spikes, v_kept, v_last = _native.native_lif_forward(
+                drive, v0, s0, threshold, decay, reset, keep_membranes=record
+            )
+            v_seq = drive.new_empty((0,)) if v_kept is None else v_kept
+        elif drive.dtype in _FAST_DTYPES:
             spikes, v_seq = _forward_fast(drive, v0, s0, threshold, decay, reset)
         else:
             spikes, v_seq = _forward_exact(drive, v0, s0, threshold, decay, reset)
@@ -256,7 +271,7 @@ class _LIFScan(torch.autograd.Function):
         if ctx.save_x:
             tensors.append(x)
         ctx.save_for_backward(*tensors)
-        return spikes, v_seq[-1].clone()
+        return spikes, v_seq[-1].clone() if v_last is None else v_last
 
     @staticmethod
     @torch.autograd.function.once_differentiable
@@ -278,6 +293,12 @@ class _LIFScan(torch.autograd.Function):
         need_gh = isinstance(threshold, Tensor) and needs[3]
         need_ga = isinstance(decay, Tensor) and needs[4]
         if not (need_gh or need_ga):
+            if ctx.native:
+                assert not isinstance(threshold, Tensor) and not isinstance(decay, Tensor)
+                g_v = _native.native_lif_backward(
+                    v_seq, g_spikes, g_v_last, threshold, decay, reset, detach_reset, ctx.surrogate
+                )
+                return _LIFScan._finish(ctx, g_v, v0, s0, threshold, decay, input_scale, x)
             g_v = _grad_membrane_chunked(
                 v_seq, g_spikes, g_v_last, threshold, decay, reset, detach_reset, ctx.surrogate
             )
@@ -386,7 +407,7 @@ class _LIFScan(torch.autograd.Function):
             g_scale = sum_to_param(g_v * x, input_scale)
         if needs[0]:
             g_x = g_v if input_scale is None else g_v * input_scale
-        return (g_x, g_v0, g_s0, None, None, g_scale, None, None, None)
+        return (g_x, g_v0, g_s0, None, None, g_scale, None, None, None, None)
 
 
 def _check(x_seq: Tensor) -> None:
@@ -440,6 +461,7 @@ def lif_scan(
         reset,
         bool(detach_reset),
         get_surrogate(surrogate),
+        torch.is_grad_enabled(),
     )
     return spikes, LIFState(v_last, spikes[-1])
 
@@ -483,5 +505,6 @@ def if_scan(
         reset,
         bool(detach_reset),
         get_surrogate(surrogate),
+        torch.is_grad_enabled(),
     )
     return spikes, IFState(v_last, spikes[-1])

@@ -1,0 +1,362 @@
+"""The native CPU kernel behind the fused IF/LIF scans: built on first use, optional.
+
+Eager PyTorch runs a scan as two or three whole-tensor operations per time step; on CPU with
+the small feature maps of typical SNNs that is bound by memory traffic and dispatch, not by
+arithmetic. ``_native_scan.c`` runs the recurrence in one pass: each element's state stays
+in a register-sized block while the loop runs over time, so every input is read once and every
+output written once (forward and backward). The results are those of the eager scan: the
+forward bit for bit (compiled with ``-ffp-contract=off``, so every product and sum rounds where
+:func:`~spikingtorch_neurons.functional.lif_step` rounds), the backward to rounding.
+
+The source is plain C on raw pointers (no Python or torch headers), compiled once per
+machine with the system C compiler (``$CC``, else ``cc``, ``gcc`` or ``clang``; well under a
+second) into ``$SPIKINGTORCH_CACHE_DIR/kernels`` (default ``~/.cache/spikingtorch/kernels``,
+or ``$XDG_CACHE_HOME/spikingtorch/kernels``) and loaded with :mod:`ctypes`. The library's
+name carries a hash of the source, the flags, the compiler and the platform, so an upgrade or
+another machine builds its own.
+
+``SPIKINGTORCH_NATIVE`` selects the behaviour:
+
+* ``auto`` (default): use the kernel when it builds; otherwise the eager scans run (same
+  results, slower) and :func:`native_status` says why.
+* ``0`` / ``off``: never build or use it.
+* ``1`` / ``on``: require it; a scan that would use it raises ``RuntimeError`` with the
+  compiler's message when it cannot be built.
+
+It serves CPU tensors of float32/float64 whose threshold and decay are Python numbers (the
+modules' defaults); other cases (CUDA, reduced precision, per-neuron or trainable
+parameters) take the eager scan.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+__all__ = [
+    "SURROGATE_CODES",
+    "native_available",
+    "native_lif_backward",
+    "native_lif_forward",
+    "native_status",
+]
+
+_SOURCE = Path(__file__).with_name("_native_scan.c")
+_FLAGS = ("-O3", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math")
+_ABI_VERSION = 2
+_RESET_CODES = {"zero": 0, "subtract": 1, "none": 2}
+
+#: Surrogate classes whose derivative the kernel computes itself, by ``(module, class)`` name,
+#: with the attribute holding their one parameter. Others (plugins, subclasses) pass ``d_t``
+#: computed by their own ``derivative`` method.
+SURROGATE_CODES: dict[tuple[str, str], tuple[int, str | None]] = {
+    ("spikingtorch.surrogate", "FastSigmoid"): (1, "slope"),
+    ("spikingtorch.surrogate", "Sigmoid"): (2, "slope"),
+    ("spikingtorch.surrogate", "ATan"): (3, "alpha"),
+    ("spikingtorch.surrogate", "Triangle"): (4, "width"),
+    ("spikingtorch.surrogate", "StraightThrough"): (5, None),
+}
+
+#: Below this many elements per sequence (``T * M``) the kernel runs on one thread: starting
+#: a thread costs more than it saves.
+PARALLEL_MIN_ELEMENTS = 1 << 16
+
+_lock = threading.Lock()
+_state: dict[str, Any] = {"lib": None, "status": None}
+
+
+def _mode() -> str:
+    value = os.environ.get("SPIKINGTORCH_NATIVE", "auto").strip().lower()
+    if value in ("", "auto"):
+        return "auto"
+    if value in ("0", "off", "false", "no"):
+        return "off"
+    if value in ("1", "on", "true", "yes"):
+        return "on"
+    raise ValueError(f"SPIKINGTORCH_NATIVE must be 'auto', '0'/'off' or '1'/'on', got {value!r}")
+
+
+def _cache_dir() -> Path:
+    root = os.environ.get("SPIKINGTORCH_CACHE_DIR")
+    if root:
+        return Path(root) / "kernels"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "spikingtorch" / "kernels"
+
+
+def _compiler() -> str | None:
+    for name in (os.environ.get("CC"), "cc", "gcc", "clang"):
+        if name:
+            found = shutil.which(name)
+            if found:
+                return found
+    return None
+
+
+def _library_suffix() -> str:
+    if sys.platform == "win32":
+        return ".dll"
+    return ".dylib" if sys.platform == "darwin" else ".so"
+
+
+def _openmp_runtimes() -> set[str]:
+    """Paths of the OpenMP runtimes mapped into this process (Linux; empty elsewhere)."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            lines = maps.read().splitlines()
+    except OSError:
+        return set()
+    names = ("libgomp", "libiomp", "libomp")
+    paths = {line.split()[-1] for line in lines if "/" in line}
+    return {p for p in paths if os.path.basename(p).startswith(names)}
+
+
+def _build(compiler: str, flags: tuple[str, ...]) -> Path:
+    """Compile the kernel with ``flags`` (or find it compiled) and return the library's path."""
+    source = _SOURCE.read_bytes()
+    key = hashlib.sha256()
+    for part in (source, " ".join(flags).encode(), compiler.encode(), platform.platform().encode()):
+        key.update(part)
+        key.update(b"\0")
+    target = _cache_dir() / f"spikingtorch_scan_{key.hexdigest()[:16]}{_library_suffix()}"
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # build into a private file, then rename: concurrent processes never load a partial file
+    fd, tmp_name = tempfile.mkstemp(suffix=_library_suffix(), dir=target.parent)
+    os.close(fd)
+    try:
+        proc = subprocess.run(
+            [compiler, *flags, "-o", tmp_name, str(_SOURCE), "-lm"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(
+                f"{compiler} failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}"
+            )
+        os.replace(tmp_name, target)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+    return target
+
+
+def _open(compiler: str) -> tuple[ctypes.CDLL, Path, str]:
+    """Build and load the OpenMP variant when it shares torch's OpenMP runtime, else the
+    POSIX-threads one. Returns ``(library, path, threading)``."""
+    errors = []
+    if torch.backends.openmp.is_available():
+        before = _openmp_runtimes()
+        try:
+            path = _build(compiler, (*_FLAGS, "-fopenmp"))
+            lib = ctypes.CDLL(str(path))
+            # a second OpenMP runtime would start its own threads next to torch's
+            if len(_openmp_runtimes()) <= max(1, len(before)):
+                return lib, path, "openmp"
+            errors.append("its OpenMP runtime is not torch's")
+        except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+            errors.append(str(exc))
+    path = _build(compiler, (*_FLAGS, "-pthread"))
+    return ctypes.CDLL(str(path)), path, "pthreads" + (f" (OpenMP: {errors[0]})" if errors else "")
+
+
+def _declare(lib: ctypes.CDLL) -> None:
+    ptr, i64, i32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int
+    for suffix, real in (("f32", ctypes.c_float), ("f64", ctypes.c_double)):
+        fwd = getattr(lib, f"st_lif_forward_{suffix}")
+        fwd.restype = None
+        fwd.argtypes = [ptr] * 6 + [i64, i64, real, i32, real, i32, i32]
+        bwd = getattr(lib, f"st_lif_backward_{suffix}")
+        bwd.restype = None
+        bwd.argtypes = [ptr] * 5 + [i64, i64, real, i32, real, i32, i32, i32, real, i32]
+
+
+def _load() -> ctypes.CDLL | None:
+    """The loaded library, building it on the first call; ``None`` when unavailable."""
+    if _state["status"] is not None:
+        return _state["lib"]
+    with _lock:
+        if _state["status"] is not None:
+            return _state["lib"]
+        mode = _mode()
+        lib = None
+        if mode == "off":
+            status = "disabled (SPIKINGTORCH_NATIVE=0)"
+        else:
+            compiler = _compiler()
+            if compiler is None:
+                status = "unavailable: no C compiler found (set CC, or install cc/gcc/clang)"
+            else:
+                try:
+                    lib, path, threading_kind = _open(compiler)
+                    _declare(lib)
+                    version = lib.st_native_abi_version()
+                    if version != _ABI_VERSION:
+                        raise RuntimeError(f"ABI version {version}, expected {_ABI_VERSION}")
+                    status = f"enabled ({path}; {threading_kind})"
+                except (OSError, RuntimeError, subprocess.SubprocessError, AttributeError) as exc:
+                    lib = None
+                    status = f"unavailable: building the kernel failed: {exc}"
+        _state["lib"], _state["status"] = lib, status
+        return lib
+
+
+def native_status() -> str:
+    """Whether the native scan kernel is in use, and if not, why (builds it if needed).
+
+    Example:
+        >>> native_status().split()[0] in ("enabled", "disabled", "unavailable:")
+        True
+    """
+    _load()
+    return str(_state["status"])
+
+
+def native_available() -> bool:
+    """Whether the kernel is built and enabled; raises when ``SPIKINGTORCH_NATIVE=1`` and it
+    cannot be."""
+    lib = _load()
+    if lib is None and _mode() == "on":
+        raise RuntimeError(f"SPIKINGTORCH_NATIVE=1 but the native scan kernel is {native_status()}")
+    return lib is not None
+
+
+def _reset_cache_for_tests() -> None:
+    """Forget the loaded library and its status (the next scan looks again)."""
+    with _lock:
+        _state["lib"], _state["status"] = None, None
+
+
+def applies(x: Tensor, threshold: Any, decay: Any) -> bool:
+    """Whether a scan over ``x`` with these parameters can run in the kernel."""
+    if x.device.type != "cpu" or x.dtype not in (torch.float32, torch.float64):
+        return False
+    if isinstance(threshold, Tensor) or isinstance(decay, Tensor):
+        return False
+    if x.dim() < 2 or x.numel() == 0:
+        return False
+    return native_available()
+
+
+def _threads(elements: int) -> int:
+    if elements < PARALLEL_MIN_ELEMENTS:
+        return 1
+    return max(1, min(torch.get_num_threads(), elements // PARALLEL_MIN_ELEMENTS))
+
+
+def _ptr(t: Tensor | None) -> int | None:
+    return None if t is None else t.data_ptr()
+
+
+def _suffix(dtype: torch.dtype) -> str:
+    return "f32" if dtype == torch.float32 else "f64"
+
+
+def native_lif_forward(
+    drive: Tensor,
+    v0: Tensor,
+    s0: Tensor,
+    threshold: float,
+    decay: float | None,
+    reset: str,
+    keep_membranes: bool,
+) -> tuple[Tensor, Tensor | None, Tensor]:
+    """``(spikes, v_seq or None, v_last)`` for ``drive`` ``(T, N, *F)`` (see the C source)."""
+    lib = _load()
+    assert lib is not None
+    drive = drive.contiguous()
+    n_steps = drive.shape[0]
+    m = drive[0].numel()
+    v0 = v0.to(drive.dtype).expand(drive.shape[1:]).contiguous()
+    s0 = s0.to(drive.dtype).expand(drive.shape[1:]).contiguous()
+    spikes = torch.empty_like(drive)
+    v_seq = torch.empty_like(drive) if keep_membranes else None
+    v_last = torch.empty_like(drive[0])
+    getattr(lib, f"st_lif_forward_{_suffix(drive.dtype)}")(
+        _ptr(drive),
+        _ptr(v0),
+        _ptr(s0),
+        _ptr(spikes),
+        _ptr(v_seq),
+        _ptr(v_last),
+        n_steps,
+        m,
+        1.0 if decay is None else float(decay),
+        decay is not None,
+        float(threshold),
+        _RESET_CODES[reset],
+        _threads(n_steps * m),
+    )
+    return spikes, v_seq, v_last
+
+
+def surrogate_code(surrogate: Any) -> tuple[int, float]:
+    """The kernel's code and parameter for ``surrogate``, or ``(0, 0.0)`` when it is not one
+    of the core classes (its derivative is then computed by the surrogate itself)."""
+    cls = type(surrogate)
+    entry = SURROGATE_CODES.get((cls.__module__, cls.__qualname__))
+    if entry is None:
+        return 0, 0.0
+    code, attr = entry
+    return code, 0.0 if attr is None else float(getattr(surrogate, attr))
+
+
+def native_lif_backward(
+    v_seq: Tensor,
+    g_spikes: Tensor | None,
+    g_v_last: Tensor | None,
+    threshold: float,
+    decay: float | None,
+    reset: str,
+    detach_reset: bool,
+    surrogate: Any,
+) -> Tensor:
+    """``u_t = dL/dv_t`` for all ``t`` (``(T, N, *F)``), as the eager chunked backward."""
+    lib = _load()
+    assert lib is not None
+    dtype = v_seq.dtype
+    v_seq = v_seq.contiguous()
+    n_steps = v_seq.shape[0]
+    m = v_seq[0].numel()
+    if g_spikes is not None:
+        g_spikes = g_spikes.to(dtype).expand_as(v_seq).contiguous()
+    if g_v_last is not None:
+        g_v_last = g_v_last.to(dtype).expand(v_seq.shape[1:]).contiguous()
+    code, param = surrogate_code(surrogate)
+    d_given = surrogate.derivative_(v_seq - threshold) if code == 0 else None
+    if d_given is not None:
+        d_given = d_given.to(dtype).contiguous()
+    g_v = torch.empty_like(v_seq)
+    getattr(lib, f"st_lif_backward_{_suffix(dtype)}")(
+        _ptr(v_seq),
+        _ptr(g_spikes),
+        _ptr(g_v_last),
+        _ptr(d_given),
+        _ptr(g_v),
+        n_steps,
+        m,
+        1.0 if decay is None else float(decay),
+        decay is not None,
+        float(threshold),
+        _RESET_CODES[reset],
+        bool(detach_reset),
+        code,
+        param,
+        _threads(n_steps * m),
+    )
+    return g_v

@@ -1,0 +1,317 @@
+/*
+ * Native CPU kernels for the fused IF/LIF scans of spikingtorch_neurons.
+ *
+ * Built on first use by _native.py with the system C compiler (no Python or torch headers:
+ * plain C on raw pointers, called through ctypes). Compile with -ffp-contract=off: the
+ * forward must round exactly where spikingtorch_neurons.functional.lif_step rounds, so no
+ * multiply-add may be fused.
+ *
+ * Layout: every sequence is time-first and contiguous, (T, M) with M = N * prod(F); the state
+ * tensors are (M,). Work is split over M (each element's recurrence is independent) into
+ * blocks of BLOCK elements whose state stays in a local array (in L1) while the loop runs
+ * over time, so every input element is read once and every output written once. Blocks are
+ * long (BLOCK * sizeof(T) bytes per row): rows of one tensor lie M elements apart, and short
+ * blocks make the 3T row streams collide in the same cache sets.
+ *
+ * Forward, per element (a = decay, or 1 for the IF):
+ *     r_t = v_{t-1} (1 - s_{t-1})        reset "zero"
+ *         = v_{t-1} - theta s_{t-1}      reset "subtract"
+ *         = v_{t-1}                      reset "none"
+ *     v_t = a r_t + x_t,   s_t = [v_t > theta]
+ *
+ * Backward, with u_t = dL/dv_t, d_t the surrogate derivative at h_t = v_t - theta, g_t the
+ * gradient arriving at s_t and A_t = a (dr/dv + d_t dr/ds) evaluated at (v_t, s_t):
+ *     u_{T-1} = d_{T-1} g_{T-1} + dL/dv_{T-1} (the gradient of the returned last membrane)
+ *     u_t     = d_t g_t + A_t u_{t+1}
+ * where (dr/dv, dr/ds) = (1 - s, -v) for "zero", (1, -theta) for "subtract", (1, 0) for
+ * "none"; detach_reset drops dr/ds.
+ *
+ * The type-generic part below the first #else is compiled twice (float, double) by
+ * including this file into itself (by its own name: quotes search its directory first).
+ */
+#ifndef ST_SCAN_BODY
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef BLOCK
+#define BLOCK 1024
+#endif
+
+enum { RESET_ZERO = 0, RESET_SUBTRACT = 1, RESET_NONE = 2 };
+enum {
+    SURR_GIVEN = 0,        /* d_t is passed in */
+    SURR_FAST_SIGMOID = 1, /* 1 / (1 + k |h|)^2 */
+    SURR_SIGMOID = 2,      /* k sig(k h) (1 - sig(k h)) */
+    SURR_ATAN = 3,         /* (k / 2) / (1 + (pi / 2 k h)^2) */
+    SURR_TRIANGLE = 4,     /* max(0, 1 - |h| / k) / k */
+    SURR_STRAIGHT = 5      /* 1 */
+};
+
+int st_native_abi_version(void) { return 2; }
+
+typedef void (*range_fn)(const void *args, int64_t lo, int64_t hi);
+
+/* Split [0, m) into nthreads contiguous ranges of whole grains. */
+static void split_range(int64_t m, int k, int nthreads, int64_t *lo, int64_t *hi) {
+    const int64_t grain = 64, pieces = (m + grain - 1) / grain;
+    const int64_t p0 = pieces * k / nthreads, p1 = pieces * (k + 1) / nthreads;
+    *lo = p0 * grain < m ? p0 * grain : m;
+    *hi = p1 * grain < m ? p1 * grain : m;
+}
+
+#ifdef _OPENMP
+/* With OpenMP the work runs on the process's OpenMP pool: loaded after torch, this library's
+ * libgomp.so.1 is torch's own, so its (already spinning) workers take the ranges and no
+ * extra threads compete for the cores. */
+#include <omp.h>
+
+static void parallel_range(range_fn fn, const void *args, int64_t m, int nthreads) {
+    if (nthreads <= 1 || m <= 64) {
+        fn(args, 0, m);
+        return;
+    }
+#pragma omp parallel num_threads(nthreads)
+    {
+        int64_t lo, hi;
+        split_range(m, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
+        if (lo < hi) fn(args, lo, hi);
+    }
+}
+
+int st_native_openmp(void) { return 1; }
+
+#else /* no OpenMP: POSIX threads started per call */
+#include <pthread.h>
+
+#define MAX_THREADS 64
+
+typedef struct {
+    range_fn fn;
+    const void *args;
+    int64_t lo, hi;
+} job_t;
+
+static void *run_job(void *p) {
+    job_t *job = (job_t *)p;
+    if (job->lo < job->hi) job->fn(job->args, job->lo, job->hi);
+    return NULL;
+}
+
+static void parallel_range(range_fn fn, const void *args, int64_t m, int nthreads) {
+    if (nthreads > MAX_THREADS) nthreads = MAX_THREADS;
+    if (nthreads <= 1 || m <= 64) {
+        fn(args, 0, m);
+        return;
+    }
+    job_t jobs[MAX_THREADS];
+    pthread_t threads[MAX_THREADS];
+    int started[MAX_THREADS];
+    for (int k = 0; k < nthreads; ++k) {
+        jobs[k].fn = fn;
+        jobs[k].args = args;
+        split_range(m, k, nthreads, &jobs[k].lo, &jobs[k].hi);
+    }
+    for (int k = 1; k < nthreads; ++k)
+        started[k] = pthread_create(&threads[k], NULL, run_job, &jobs[k]) == 0;
+    run_job(&jobs[0]);
+    for (int k = 1; k < nthreads; ++k) {
+        if (started[k])
+            pthread_join(threads[k], NULL);
+        else /* could not start a thread: do its share here */
+            run_job(&jobs[k]);
+    }
+}
+
+int st_native_openmp(void) { return 0; }
+#endif
+
+#define ST_SCAN_BODY
+#define T_ float
+#define FN(name) name##_f32
+#define EXP expf
+#define FABS fabsf
+#include "_native_scan.c"
+#undef T_
+#undef FN
+#undef EXP
+#undef FABS
+#define T_ double
+#define FN(name) name##_f64
+#define EXP exp
+#define FABS fabs
+#include "_native_scan.c"
+
+#else /* ST_SCAN_BODY: the type-generic kernels */
+
+typedef struct {
+    const T_ *x, *v0, *s0;
+    T_ *spikes, *v_seq, *v_last;
+    int64_t n_steps, m;
+    T_ decay, theta;
+    int has_decay, reset;
+} FN(fwd_args);
+
+/* One time step of one block: reads x, updates (v, s) in place, writes the spikes (and the
+ * membranes when vo is not NULL). Inlined with constant reset/has_decay, so each variant is
+ * one branch-free loop. */
+static inline __attribute__((always_inline)) void FN(fwd_row)(
+    int reset, int has_decay, T_ decay, T_ theta, const T_ *restrict x, T_ *restrict v,
+    T_ *restrict s, T_ *restrict so, T_ *restrict vo, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        T_ r = v[i];
+        if (reset == RESET_ZERO)
+            r = r * ((T_)1 - s[i]);
+        else if (reset == RESET_SUBTRACT)
+            r = r - theta * s[i];
+        const T_ vn = (has_decay ? decay * r : r) + x[i];
+        const T_ sn = vn > theta ? (T_)1 : (T_)0;
+        v[i] = vn;
+        s[i] = sn;
+        so[i] = sn;
+        if (vo) vo[i] = vn;
+    }
+}
+
+static void FN(fwd_range)(const void *p, int64_t lo, int64_t hi) {
+    const FN(fwd_args) *a = (const FN(fwd_args) *)p;
+    const int64_t m = a->m, n_steps = a->n_steps;
+    const T_ decay = a->decay, theta = a->theta;
+    const int variant = a->reset * 2 + (a->has_decay ? 1 : 0);
+    T_ v[BLOCK], s[BLOCK];
+    for (int64_t b0 = lo; b0 < hi; b0 += BLOCK) {
+        const int64_t n = hi - b0 < BLOCK ? hi - b0 : BLOCK;
+        for (int64_t i = 0; i < n; ++i) {
+            v[i] = a->v0[b0 + i];
+            s[i] = a->s0[b0 + i];
+        }
+        for (int64_t t = 0; t < n_steps; ++t) {
+            const T_ *x = a->x + t * m + b0;
+            T_ *so = a->spikes + t * m + b0;
+            T_ *vo = a->v_seq ? a->v_seq + t * m + b0 : NULL;
+#define ST_ROW(R, D)                                                                       \
+    do {                                                                                   \
+        if (vo)                                                                            \
+            FN(fwd_row)(R, D, decay, theta, x, v, s, so, vo, n);                           \
+        else                                                                               \
+            FN(fwd_row)(R, D, decay, theta, x, v, s, so, NULL, n);                         \
+    } while (0)
+            switch (variant) {
+            case RESET_ZERO * 2: ST_ROW(RESET_ZERO, 0); break;
+            case RESET_ZERO * 2 + 1: ST_ROW(RESET_ZERO, 1); break;
+            case RESET_SUBTRACT * 2: ST_ROW(RESET_SUBTRACT, 0); break;
+            case RESET_SUBTRACT * 2 + 1: ST_ROW(RESET_SUBTRACT, 1); break;
+            case RESET_NONE * 2: ST_ROW(RESET_NONE, 0); break;
+            default: ST_ROW(RESET_NONE, 1); break;
+            }
+#undef ST_ROW
+        }
+        for (int64_t i = 0; i < n; ++i) a->v_last[b0 + i] = v[i];
+    }
+}
+
+void FN(st_lif_forward)(const T_ *x, const T_ *v0, const T_ *s0, T_ *spikes, T_ *v_seq,
+                        T_ *v_last, int64_t n_steps, int64_t m, T_ decay, int has_decay,
+                        T_ theta, int reset, int nthreads) {
+    FN(fwd_args) a = {x, v0, s0, spikes, v_seq, v_last, n_steps, m, decay, theta, has_decay,
+                      reset};
+    parallel_range(FN(fwd_range), &a, m, nthreads);
+}
+
+/* d_i = surrogate'(v_i - theta) for one row of n elements (one loop per kind). */
+static void FN(surrogate_row)(int kind, T_ k, T_ theta, const T_ *restrict v,
+                              T_ *restrict d, int64_t n) {
+    switch (kind) {
+    case SURR_FAST_SIGMOID:
+        for (int64_t i = 0; i < n; ++i) {
+            const T_ q = (T_)1 + k * FABS(v[i] - theta);
+            d[i] = (T_)1 / (q * q);
+        }
+        break;
+    case SURR_SIGMOID:
+        for (int64_t i = 0; i < n; ++i) {
+            const T_ sig = (T_)1 / ((T_)1 + EXP(-k * (v[i] - theta)));
+            d[i] = k * sig * ((T_)1 - sig);
+        }
+        break;
+    case SURR_ATAN:
+        for (int64_t i = 0; i < n; ++i) {
+            const T_ z = (T_)1.5707963267948966 * k * (v[i] - theta);
+            d[i] = (k / (T_)2) / ((T_)1 + z * z);
+        }
+        break;
+    case SURR_TRIANGLE:
+        for (int64_t i = 0; i < n; ++i) {
+            const T_ q = (T_)1 - FABS(v[i] - theta) / k;
+            d[i] = (q > (T_)0 ? q : (T_)0) / k;
+        }
+        break;
+    default:
+        for (int64_t i = 0; i < n; ++i) d[i] = (T_)1;
+    }
+}
+
+typedef struct {
+    const T_ *v_seq, *g_spikes, *g_v_last, *d_given;
+    T_ *g_v;
+    int64_t n_steps, m;
+    T_ decay, theta, k;
+    int has_decay, reset, detach_reset, surrogate;
+} FN(bwd_args);
+
+static void FN(bwd_range)(const void *p, int64_t lo, int64_t hi) {
+    const FN(bwd_args) *a = (const FN(bwd_args) *)p;
+    const int64_t m = a->m, n_steps = a->n_steps;
+    const T_ decay = a->has_decay ? a->decay : (T_)1, theta = a->theta, k = a->k;
+    const int keep_ds = !a->detach_reset, reset = a->reset, kind = a->surrogate;
+    T_ u[BLOCK], dbuf[BLOCK];
+    for (int64_t b0 = lo; b0 < hi; b0 += BLOCK) {
+        const int64_t n = hi - b0 < BLOCK ? hi - b0 : BLOCK;
+        for (int64_t t = n_steps - 1; t >= 0; --t) {
+            const T_ *restrict v = a->v_seq + t * m + b0;
+            T_ *restrict out = a->g_v + t * m + b0;
+            const T_ *restrict d = dbuf;
+            if (a->d_given) {
+                d = a->d_given + t * m + b0;
+            } else {
+                FN(surrogate_row)(kind, k, theta, v, dbuf, n);
+            }
+            /* u <- A_t u (the carry from t + 1), or dL/dv_{T-1} at the last step */
+            if (t == n_steps - 1) {
+                if (a->g_v_last) {
+                    for (int64_t i = 0; i < n; ++i) u[i] = a->g_v_last[b0 + i];
+                } else {
+                    for (int64_t i = 0; i < n; ++i) u[i] = (T_)0;
+                }
+            } else if (reset == RESET_ZERO && keep_ds) {
+                for (int64_t i = 0; i < n; ++i) {
+                    const T_ keep = v[i] > theta ? (T_)0 : (T_)1;
+                    u[i] = decay * (keep - d[i] * v[i]) * u[i];
+                }
+            } else if (reset == RESET_ZERO) {
+                for (int64_t i = 0; i < n; ++i) u[i] = v[i] > theta ? (T_)0 : decay * u[i];
+            } else if (reset == RESET_SUBTRACT && keep_ds) {
+                for (int64_t i = 0; i < n; ++i) u[i] = decay * ((T_)1 - theta * d[i]) * u[i];
+            } else {
+                for (int64_t i = 0; i < n; ++i) u[i] = decay * u[i];
+            }
+            if (a->g_spikes) {
+                const T_ *restrict g = a->g_spikes + t * m + b0;
+                for (int64_t i = 0; i < n; ++i) u[i] = d[i] * g[i] + u[i];
+            }
+            for (int64_t i = 0; i < n; ++i) out[i] = u[i];
+        }
+    }
+}
+
+void FN(st_lif_backward)(const T_ *v_seq, const T_ *g_spikes, const T_ *g_v_last,
+                         const T_ *d_given, T_ *g_v, int64_t n_steps, int64_t m, T_ decay,
+                         int has_decay, T_ theta, int reset, int detach_reset, int surrogate,
+                         T_ k, int nthreads) {
+    FN(bwd_args) a = {v_seq, g_spikes, g_v_last, d_given, g_v,          n_steps, m,
+                      decay, theta,    k,        has_decay, reset, detach_reset, surrogate};
+    parallel_range(FN(bwd_range), &a, m, nthreads);
+}
+
+#endif /* ST_SCAN_BODY */

@@ -1,0 +1,267 @@
+"""The native CPU kernel of the IF/LIF scans: same spikes as stepping, same gradients as
+autograd through the step functions, and a clean fallback when it cannot be built."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from torch import Tensor
+
+from spikingtorch.surrogate import SurrogateFunction
+from spikingtorch_neurons import LIF
+from spikingtorch_neurons.functional import LIFState, _native, if_step, lif_step
+from spikingtorch_neurons.functional.scan import if_scan, lif_scan
+
+needs_compiler = pytest.mark.skipif(
+    _native._compiler() is None, reason="no C compiler: the kernel cannot be built here"
+)
+
+
+@pytest.fixture
+def native_mode(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Set SPIKINGTORCH_NATIVE for the test (the loaded kernel is looked up again)."""
+
+    def set_mode(value: str) -> None:
+        monkeypatch.setenv("SPIKINGTORCH_NATIVE", value)
+        _native._reset_cache_for_tests()
+
+    yield set_mode
+    monkeypatch.delenv("SPIKINGTORCH_NATIVE", raising=False)
+    _native._reset_cache_for_tests()
+
+
+class _Shifted(SurrogateFunction):
+    """A surrogate the kernel does not know: its derivative is passed in computed by torch."""
+
+    params = ()
+
+    def _derivative(self, x: Tensor) -> Tensor:
+        return 0.5 / (1 + (2 * x).square()) + 0.1 * torch.sigmoid(x)
+
+
+def _steps(
+    x: Tensor, v0: Tensor, s0: Tensor, decay: float | None, **kw: Any
+) -> tuple[Tensor, Tensor]:
+    """Spikes and last membrane by the step functions (the reference)."""
+    state: Any = LIFState(v0, s0)
+    out = []
+    for x_t in x.unbind(0):
+        if decay is None:
+            s, state = if_step(x_t, state, **kw)
+        else:
+            s, state = lif_step(x_t, state, decay=decay, **kw)
+        out.append(s)
+    return torch.stack(out), state.v
+
+
+def _scan(x: Tensor, v0: Tensor, s0: Tensor, decay: float | None, **kw: Any) -> Any:
+    if decay is None:
+        return if_scan(x, LIFState(v0, s0), **kw)
+    return lif_scan(x, LIFState(v0, s0), decay=decay, **kw)
+
+
+def _inputs(shape: tuple[int, ...], dtype: torch.dtype, seed: int = 0) -> tuple[Tensor, ...]:
+    g = torch.Generator().manual_seed(seed)
+    x = (1.4 * torch.rand(shape, generator=g, dtype=torch.float64) - 0.2).to(dtype)
+    v0 = torch.rand(shape[1:], generator=g, dtype=torch.float64).to(dtype)
+    s0 = (torch.rand(shape[1:], generator=g) > 0.5).to(dtype)
+    return x, v0, s0
+
+
+@needs_compiler
+def test_the_kernel_builds_and_reports_its_library(native_mode: Any) -> None:
+    native_mode("1")
+    status = _native.native_status()
+    assert status.startswith("enabled (") and "spikingtorch_scan_" in status
+    assert _native.native_available()
+
+
+# T*M values around the block (1024) and grain (64) sizes, and a shape split over threads
+SHAPES = [(1, 1), (7, 3, 5), (5, 1, 1025), (3, 2, 4, 13, 13), (2, 3000)]
+
+
+@needs_compiler
+@pytest.mark.parametrize(
+    ("dtype", "reset", "decay", "shape"),
+    list(
+        itertools.product(
+            (torch.float32, torch.float64), ("zero", "subtract", "none"), (0.9, None), SHAPES
+        )
+    ),
+)
+def test_forward_is_bit_identical_to_stepping(
+    native_mode: Any, dtype: torch.dtype, reset: str, decay: float | None, shape: Any
+) -> None:
+    native_mode("1")
+    x, v0, s0 = _inputs(shape, dtype)
+    kw = {"threshold": 0.7, "reset": reset}
+    ref_s, ref_v = _steps(x, v0, s0, decay, **kw)
+    spikes, state = _scan(x, v0, s0, decay, **kw)
+    assert torch.equal(spikes, ref_s) and torch.equal(state.v, ref_v)
+    assert torch.equal(state.s, ref_s[-1])
+    with torch.no_grad():  # inference keeps only the last membrane: same results
+        spikes, state = _scan(x, v0, s0, decay, **kw)
+    assert torch.equal(spikes, ref_s) and torch.equal(state.v, ref_v)
+
+
+@needs_compiler
+@pytest.mark.parametrize("threads", ["one", "many"])
+def test_serial_and_parallel_runs_agree(
+    native_mode: Any, monkeypatch: pytest.MonkeyPatch, threads: str
+) -> None:
+    native_mode("1")
+    monkeypatch.setattr(_native, "PARALLEL_MIN_ELEMENTS", 1 if threads == "many" else 1 << 60)
+    x, v0, s0 = _inputs((6, 4, 777), torch.float32)
+    x.requires_grad_()
+    ref_s, ref_v = _steps(x, v0, s0, 0.8)
+    spikes, state = _scan(x, v0, s0, 0.8)
+    assert torch.equal(spikes, ref_s) and torch.equal(state.v, ref_v)
+    g = torch.randn(spikes.shape, generator=torch.Generator().manual_seed(3))
+    (grad,) = torch.autograd.grad((spikes * g).sum(), x)
+    (ref_grad,) = torch.autograd.grad((ref_s * g).sum(), x)
+    torch.testing.assert_close(grad, ref_grad, rtol=1e-4, atol=1e-6)
+
+
+SURROGATES: list[Any] = ["fast_sigmoid", "sigmoid", "atan", "triangle", "ste", _Shifted()]
+
+
+@needs_compiler
+@pytest.mark.parametrize(
+    ("reset", "detach_reset", "decay", "surrogate"),
+    [
+        (r, d, a, sg)
+        for r, d, a, sg in itertools.product(
+            ("zero", "subtract", "none"), (False, True), (0.85, None), SURROGATES
+        )
+        if not (r == "none" and d)
+    ],
+)
+def test_backward_equals_autograd_through_the_steps(
+    native_mode: Any, reset: str, detach_reset: bool, decay: float | None, surrogate: Any
+) -> None:
+    native_mode("1")
+    x, v0, s0 = _inputs((9, 3, 70), torch.float64, seed=4)
+    kw = {"threshold": 0.9, "reset": reset, "surrogate": surrogate, "detach_reset": detach_reset}
+    g = torch.Generator().manual_seed(5)
+    w = torch.randn(x.shape, generator=g, dtype=torch.float64)
+
+    def grads(run: Any) -> tuple[Tensor, ...]:
+        leaves = [t.detach().clone().requires_grad_() for t in (x, v0, s0)]
+        spikes, v_last = run(*leaves)
+        loss = (spikes * w).sum() + 1.3 * v_last.sum() - 0.7 * spikes[-1].sum()
+        got = torch.autograd.grad(loss, leaves, allow_unused=True)
+        # s0 takes no part when the reset is detached or absent
+        return tuple(
+            torch.zeros_like(t) if g is None else g for g, t in zip(got, leaves, strict=True)
+        )
+
+    expected = grads(lambda a, b, c: _steps(a, b, c, decay, **kw))
+    got = grads(lambda a, b, c: (lambda r: (r[0], r[1].v))(_scan(a, b, c, decay, **kw)))
+    assert expected[0].abs().sum() > 0 and expected[1].abs().sum() > 0
+    for e, o in zip(expected, got, strict=True):
+        torch.testing.assert_close(o, e, rtol=1e-5, atol=1e-9)
+
+
+@needs_compiler
+def test_kernel_and_eager_scan_give_the_same_training_step(native_mode: Any) -> None:
+    results = []
+    for mode in ("1", "0"):
+        native_mode(mode)
+        torch.manual_seed(0)
+        layer = torch.nn.Conv2d(1, 3, 3)
+        neuron = LIF(decay=0.9, surrogate="fast_sigmoid")
+        x = (torch.rand(6, 4, 1, 9, 9) < 0.4).float()
+        drive = layer(x.flatten(0, 1)).unflatten(0, (6, 4))
+        spikes, _ = neuron.scan(drive)
+        spikes.sum().backward()
+        assert layer.weight.grad is not None
+        results.append((spikes.detach(), layer.weight.grad.clone()))
+    (s1, g1), (s2, g2) = results
+    assert torch.equal(s1, s2) and s1.sum() > 0
+    torch.testing.assert_close(g1, g2, rtol=1e-5, atol=1e-6)
+
+
+@needs_compiler
+def test_non_contiguous_input_and_expanded_state(native_mode: Any) -> None:
+    native_mode("1")
+    x, _, _ = _inputs((5, 3, 8), torch.float32)
+    xt = x.transpose(1, 2).contiguous().transpose(1, 2)  # same values, other strides
+    assert not xt.is_contiguous()
+    zero = torch.zeros(()).expand(3, 8)
+    ref_s, ref_v = _steps(x, zero, zero, 0.9)
+    spikes, state = _scan(xt, zero, zero, 0.9)
+    assert torch.equal(spikes, ref_s) and torch.equal(state.v, ref_v)
+
+
+def test_disabled_kernel_is_not_used(native_mode: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    native_mode("0")
+    assert _native.native_status() == "disabled (SPIKINGTORCH_NATIVE=0)"
+
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the kernel ran although it is disabled")
+
+    monkeypatch.setattr(_native, "native_lif_forward", fail)
+    x, v0, s0 = _inputs((4, 2, 6), torch.float32)
+    spikes, _ = _scan(x, v0, s0, 0.9)
+    assert torch.equal(spikes, _steps(x, v0, s0, 0.9)[0])
+
+
+def test_without_a_compiler_the_eager_scan_runs(
+    native_mode: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    native_mode("auto")
+    monkeypatch.setattr(_native, "_compiler", lambda: None)
+    x, v0, s0 = _inputs((4, 2, 6), torch.float32)
+    spikes, _ = _scan(x, v0, s0, 0.9)
+    assert torch.equal(spikes, _steps(x, v0, s0, 0.9)[0])
+    assert "no C compiler found" in _native.native_status()
+    native_mode("on")
+    monkeypatch.setattr(_native, "_compiler", lambda: None)
+    with pytest.raises(RuntimeError, match="SPIKINGTORCH_NATIVE=1 but the native scan kernel"):
+        _scan(x, v0, s0, 0.9)
+
+
+@pytest.mark.skipif(shutil.which("false") is None, reason="needs the 'false' program")
+def test_a_failing_build_falls_back_and_says_why(
+    native_mode: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    native_mode("auto")
+    monkeypatch.setenv("SPIKINGTORCH_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(_native, "_compiler", lambda: shutil.which("false"))
+    x, v0, s0 = _inputs((3, 2, 5), torch.float64)
+    spikes, _ = _scan(x, v0, s0, None)
+    assert torch.equal(spikes, _steps(x, v0, s0, None)[0])
+    assert _native.native_status().startswith("unavailable: building the kernel failed")
+    assert not list((tmp_path / "kernels").glob("*.so"))  # no partial library left behind
+
+
+@needs_compiler
+def test_the_library_goes_to_the_cache_dir(
+    native_mode: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SPIKINGTORCH_CACHE_DIR", str(tmp_path))
+    native_mode("1")
+    assert str(tmp_path / "kernels") in _native.native_status()
+    built = sorted(p.name for p in (tmp_path / "kernels").iterdir())
+    assert built and all(name.startswith("spikingtorch_scan_") for name in built)
+
+
+def test_bad_mode_is_rejected(native_mode: Any) -> None:
+    native_mode("sometimes")
+    with pytest.raises(ValueError, match="SPIKINGTORCH_NATIVE must be"):
+        _native.native_status()
+
+
+def test_cases_the_kernel_does_not_serve(native_mode: Any) -> None:
+    native_mode("auto")
+    x = torch.zeros(3, 2, 4)
+    assert not _native.applies(x.half(), 1.0, 0.9)  # reduced precision
+    assert not _native.applies(x, torch.ones(4), 0.9)  # per-neuron threshold
+    assert not _native.applies(x, 1.0, torch.full((4,), 0.9))  # tensor decay
+    assert not _native.applies(x.to("meta"), 1.0, 0.9)  # not on CPU
