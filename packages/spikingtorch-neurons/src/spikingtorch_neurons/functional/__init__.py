@@ -47,6 +47,7 @@ from spikingtorch_neurons.functional._common import (
     check_reset,
     reset_membrane,
 )
+from spikingtorch_neurons.functional._native import native_status
 from spikingtorch_neurons.functional.adaptive import ALIFState, alif_step, alif_threshold
 from spikingtorch_neurons.functional.integrate import IFState, LIFState, if_step, lif_step
 from spikingtorch_neurons.functional.original import (
@@ -67,7 +68,6 @@ from spikingtorch_neurons.functional.recurrent import (
     recurrent_input,
     recurrent_lif_step,
 )
-from spikingtorch_neurons.functional._native import native_status
 from spikingtorch_neurons.functional.scan import if_scan, lif_scan
 from spikingtorch_neurons.functional.scan_adaptive import alif_scan, synaptic_lif_scan
 from spikingtorch_neurons.functional.synaptic import SynapticLIFState, synaptic_lif_step
