@@ -154,6 +154,7 @@ def _new_entry() -> dict[str, Any]:
         "version": "",
         "rss_setup_mb": None,
         "rss_peak_mb": None,
+        "rss_train_mb": None,
         "first_train_ms": None,
         "first_infer_ms": None,
         "train_ms": [],
@@ -214,6 +215,9 @@ class ConfigRun:
                 worker.ask_to_quit()
             for worker in self.workers.values():
                 worker.kill()
+        if self.args.train_memory:
+            self.train_memory()
+            self._phase("train_memory_s")
         args = self.args
         result: dict[str, Any] = {
             "key": self.config.key,
@@ -261,6 +265,37 @@ class ConfigRun:
                 self._fail(name, "not run", exc)
                 continue
             self.entries[name].update(version=reply["version"], rss_setup_mb=reply["rss_mb"])
+
+    def train_memory(self) -> None:
+        """Peak RSS of training alone: per framework, a fresh worker that only sets up and
+        trains (``warmup + 3`` steps), one at a time. The main workers' peak also covers the
+        probe and the no-grad rounds, which may allocate differently."""
+        steps = self.args.warmup + 3
+        for name in self.frameworks:
+            if self.entries[name].get("status") != "ok":
+                continue
+            log = self.log_dir / f"{self.config.key}_{name}_memory.log"
+            worker = WorkerProcess(name, self.args.python, log, self.args.threads)
+            worker.start()
+            try:
+                worker.send(
+                    {
+                        "cmd": "setup",
+                        "framework": name,
+                        "workload": asdict(self.config),
+                        "threads": self.args.threads,
+                        "options": {"st_seq_kwargs": self.args.st_seq_variants.get(name, {})},
+                    }
+                )
+                worker.receive(SETUP_TIMEOUT_S)
+                for _ in range(steps):
+                    worker.request({"cmd": "train"})
+                self.entries[name]["rss_train_mb"] = worker.request({"cmd": "rss"})["rss_mb"]
+            except WorkerError as exc:
+                progress(f"  {name}: train-only memory not measured: {exc}")
+            finally:
+                worker.ask_to_quit()
+                worker.kill()
 
     def probe_and_warm_up(self) -> None:
         """Forward-equivalence probe on the reference weights, then warm-up; one worker at a

@@ -181,14 +181,15 @@ def config_table(result: dict[str, Any]) -> str:
     header = (
         "| framework | version | train ms median (min-max) | **train x ANN limit** "
         "| train x fastest peer | no-grad ms median (min-max) | no-grad x ANN limit "
-        "| first train / no-grad ms | peak RSS MB (after setup) | forward check |\n"
-        "|---|---|---|---|---|---|---|---|---|---|"
+        "| first train / no-grad ms | peak RSS MB (after setup) | peak RSS MB, training alone "
+        "| forward check |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|"
     )
     lines = [header]
     for name, fw in result["frameworks"].items():
         stat = result["stats"][name]
         if stat["status"] != "ok":
-            lines.append(f"| {name} | {stat['status']}: {stat['reason']} |" + " |" * 8)
+            lines.append(f"| {name} | {stat['status']}: {stat['reason']} |" + " |" * 9)
             continue
         train, infer = stat["train"], stat["infer"]
         lines.append(
@@ -196,6 +197,7 @@ def config_table(result: dict[str, Any]) -> str:
             f"| {_num(train['x_fastest_peer'])} | {_ms(infer)} | {_num(infer['x_ann_limit'])} "
             f"| {_num(fw['first_train_ms'], 0)} / {_num(fw['first_infer_ms'], 0)} "
             f"| {_num(fw['rss_peak_mb'], 0)} ({_num(fw['rss_setup_mb'], 0)}) "
+            f"| {_num(fw.get('rss_train_mb'), 0)} "
             f"| {_check_text(stat['check'], name, result.get('reference'))} |"
         )
     return "\n".join(lines)
@@ -237,6 +239,22 @@ def summary_tables(results: Sequence[dict[str, Any]]) -> str:
                     cells.append("-" if stat is None else stat["status"])
                 else:
                     cells.append(_num(stat[kind][key], digits))
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        blocks.append("\n".join(lines))
+    for caption, field in (
+        ("peak RSS MB, training alone (fresh worker)", "rss_train_mb"),
+        ("peak RSS MB, whole worker (probe, training and no-grad rounds)", "rss_peak_mb"),
+    ):
+        if not any(fw.get(field) is not None for r in results for fw in r["frameworks"].values()):
+            continue
+        lines = [
+            f"**{caption}**",
+            "",
+            "| framework | " + " | ".join(titles) + " |",
+            "|---|" + "---|" * len(titles),
+        ]
+        for name in names:
+            cells = [_num(r["frameworks"].get(name, {}).get(field), 0) for r in results]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)

@@ -89,6 +89,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=20, help="interleaved rounds per phase")
     parser.add_argument("--warmup", type=int, default=3, help="warm-up steps per phase")
     parser.add_argument(
+        "--train-memory",
+        action="store_true",
+        help="also measure the peak RSS of training alone, in a fresh worker per framework",
+    )
+    parser.add_argument(
         "--gap-ms",
         type=float,
         default=20.0,

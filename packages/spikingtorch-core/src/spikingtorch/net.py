@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from spikingtorch.neuron import Neuron, StatefulModule, detach_states, reset_states
+from spikingtorch.neuron import Neuron, detach_states, is_stateful, reset_states
 
 __all__ = ["AUTO_CONV_BATCH_CPU", "AUTO_MERGED_BATCH_CPU", "SequenceModeCheck", "SpikingNet"]
 
@@ -313,7 +313,7 @@ class SpikingNet(nn.Module):
                         "use mode='step'"
                     )
                 neurons.append(m)
-            elif isinstance(m, StatefulModule):
+            elif is_stateful(m):
                 raise ValueError(
                     f"mode='sequence': module {name!r} ({type(m).__name__}) keeps state across "
                     "time steps outside a spikingtorch Neuron; sequence mode would run it once "
@@ -354,9 +354,9 @@ class SpikingNet(nn.Module):
         convs: list[nn.Module] = []
         if conv_slice is not None:
             convs = [m for m in self.modules() if isinstance(m, nn.modules.conv._ConvNd)]
-        for m in neurons:
-            m._sequence_steps = n_steps
-            m._sequence_resume = resume
+        for m in neurons:  # plain attributes: set them past nn.Module.__setattr__'s checks
+            m.__dict__["_sequence_steps"] = n_steps
+            m.__dict__["_sequence_resume"] = resume
         saved: dict[nn.Module, Any] = {}
         for conv in convs:
             # an instance attribute shadows the class's forward; hooks still run in __call__.
@@ -368,8 +368,8 @@ class SpikingNet(nn.Module):
             yield
         finally:
             for m in neurons:
-                m._sequence_steps = None
-                m._sequence_resume = False
+                m.__dict__["_sequence_steps"] = None
+                m.__dict__["_sequence_resume"] = False
             for conv, previous in saved.items():
                 if previous is _NO_FORWARD:
                     conv.__dict__.pop("forward", None)

@@ -46,6 +46,15 @@ class StatefulModule(Protocol):
         """Keep the state's value but cut its autograd history."""
 
 
+def is_stateful(module: Any) -> bool:
+    """Whether ``module`` is a :class:`StatefulModule` (has ``reset_state`` and
+    ``detach_state``): the protocol's ``isinstance`` check, without its cost (this runs for
+    every submodule on every sequence)."""
+    return callable(getattr(module, "reset_state", None)) and callable(
+        getattr(module, "detach_state", None)
+    )
+
+
 class Neuron(nn.Module):
     """Base class of spiking neurons.
 
@@ -200,12 +209,12 @@ def reset_states(module: nn.Module) -> None:
         >>> reset_states(net)  # no stateful module: nothing to do
     """
     for m in module.modules():
-        if isinstance(m, StatefulModule):
+        if is_stateful(m):
             m.reset_state()
 
 
 def detach_states(module: nn.Module) -> None:
     """Call ``detach_state()`` on ``module`` and every submodule that has one."""
     for m in module.modules():
-        if isinstance(m, StatefulModule):
+        if is_stateful(m):
             m.detach_state()

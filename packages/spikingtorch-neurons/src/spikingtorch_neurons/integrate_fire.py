@@ -100,8 +100,8 @@ class IF(Neuron):
         """
         if not fused_scan_applies(self, IF, x_seq):
             return super().scan(x_seq, state)
-        if state is None:
-            state = self.init_state(x_seq[0])
+        if state is None:  # start at rest: the scan needs no zero tensors for that
+            check_input(self, x_seq[0], threshold=self.threshold)
         return if_scan(
             x_seq,
             state,

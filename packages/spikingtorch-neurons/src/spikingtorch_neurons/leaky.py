@@ -201,8 +201,11 @@ class LIF(LeakyNeuron):
         """
         if not fused_scan_applies(self, LIF, x_seq):
             return super().scan(x_seq, state)
-        if state is None:
-            state = self.init_state(x_seq[0])
+        if state is None:  # start at rest: the scan needs no zero tensors for that
+            check_input(
+                self, x_seq[0], decay=self.decay, threshold=self.threshold,
+                input_scale=self.input_scale,
+            )
         return lif_scan(
             x_seq,
             state,

@@ -269,21 +269,24 @@ def _suffix(dtype: torch.dtype) -> str:
 
 def native_lif_forward(
     drive: Tensor,
-    v0: Tensor,
-    s0: Tensor,
+    v0: Tensor | None,
+    s0: Tensor | None,
     threshold: float,
     decay: float | None,
     reset: str,
     keep_membranes: bool,
 ) -> tuple[Tensor, Tensor | None, Tensor]:
-    """``(spikes, v_seq or None, v_last)`` for ``drive`` ``(T, N, *F)`` (see the C source)."""
+    """``(spikes, v_seq or None, v_last)`` for ``drive`` ``(T, N, *F)`` (see the C source);
+    ``v0``/``s0`` ``None`` start at rest."""
     lib = _load()
     assert lib is not None
     drive = drive.contiguous()
     n_steps = drive.shape[0]
     m = drive[0].numel()
-    v0 = v0.to(drive.dtype).expand(drive.shape[1:]).contiguous()
-    s0 = s0.to(drive.dtype).expand(drive.shape[1:]).contiguous()
+    if v0 is not None:
+        v0 = v0.to(drive.dtype).expand(drive.shape[1:]).contiguous()
+    if s0 is not None:
+        s0 = s0.to(drive.dtype).expand(drive.shape[1:]).contiguous()
     spikes = torch.empty_like(drive)
     v_seq = torch.empty_like(drive) if keep_membranes else None
     v_last = torch.empty_like(drive[0])

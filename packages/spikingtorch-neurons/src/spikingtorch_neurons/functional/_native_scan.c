@@ -7,7 +7,7 @@
  * multiply-add may be fused.
  *
  * Layout: every sequence is time-first and contiguous, (T, M) with M = N * prod(F); the state
- * tensors are (M,). Work is split over M (each element's recurrence is independent) into
+ * tensors are (M,) (NULL: at rest). Work is split over M (each element's recurrence is independent) into
  * blocks of BLOCK elements whose state stays in a local array (in L1) while the loop runs
  * over time, so every input element is read once and every output written once. Blocks are
  * long (BLOCK * sizeof(T) bytes per row): rows of one tensor lie M elements apart, and short
@@ -182,9 +182,9 @@ static void FN(fwd_range)(const void *p, int64_t lo, int64_t hi) {
     T_ v[BLOCK], s[BLOCK];
     for (int64_t b0 = lo; b0 < hi; b0 += BLOCK) {
         const int64_t n = hi - b0 < BLOCK ? hi - b0 : BLOCK;
-        for (int64_t i = 0; i < n; ++i) {
-            v[i] = a->v0[b0 + i];
-            s[i] = a->s0[b0 + i];
+        for (int64_t i = 0; i < n; ++i) { /* NULL: at rest */
+            v[i] = a->v0 ? a->v0[b0 + i] : (T_)0;
+            s[i] = a->s0 ? a->s0[b0 + i] : (T_)0;
         }
         for (int64_t t = 0; t < n_steps; ++t) {
             const T_ *x = a->x + t * m + b0;

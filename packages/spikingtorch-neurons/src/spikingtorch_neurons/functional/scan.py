@@ -231,8 +231,8 @@ class _LIFScan(torch.autograd.Function):
     def forward(
         ctx: Any,
         x: Tensor,
-        v0: Tensor,
-        s0: Tensor,
+        v0: Tensor | None,
+        s0: Tensor | None,
         threshold: Param,
         decay: Param | None,
         input_scale: Param | None,
@@ -250,10 +250,13 @@ class _LIFScan(torch.autograd.Function):
                 drive, v0, s0, threshold, decay, reset, keep_membranes=record
             )
             v_seq = drive.new_empty((0,)) if v_kept is None else v_kept
-        elif drive.dtype in _FAST_DTYPES:
-            spikes, v_seq = _forward_fast(drive, v0, s0, threshold, decay, reset)
-        else:
-            spikes, v_seq = _forward_exact(drive, v0, s0, threshold, decay, reset)
+        else:  # None is the resting state (the kernel needs no zero tensors for it)
+            v0 = torch.zeros_like(drive[0]) if v0 is None else v0
+            s0 = torch.zeros_like(drive[0]) if s0 is None else s0
+            if drive.dtype in _FAST_DTYPES:
+                spikes, v_seq = _forward_fast(drive, v0, s0, threshold, decay, reset)
+            else:
+                spikes, v_seq = _forward_exact(drive, v0, s0, threshold, decay, reset)
         ctx.set_materialize_grads(False)
         params = (threshold, decay, input_scale)
         ctx.reset = reset
@@ -385,8 +388,8 @@ class _LIFScan(torch.autograd.Function):
     def _finish(
         ctx: Any,
         g_v: Tensor,
-        v0: Tensor,
-        s0: Tensor,
+        v0: Tensor | None,
+        s0: Tensor | None,
         threshold: Param,
         decay: Param | None,
         input_scale: Param | None,
@@ -398,9 +401,11 @@ class _LIFScan(torch.autograd.Function):
         u0 = g_v[0]
         g_v0 = g_s0 = g_scale = g_x = None
         if needs[1]:
+            assert v0 is not None and s0 is not None
             g = u0 * (1 - s0) if reset == "zero" else u0
             g_v0 = sum_to_param(g if decay is None else g * decay, v0)
         if needs[2] and not ctx.detach_reset and reset != "none":
+            assert v0 is not None and s0 is not None
             g = u0 * v0 if reset == "zero" else u0 * threshold
             g_s0 = sum_to_param(-g if decay is None else -(g * decay), s0)
         if isinstance(input_scale, Tensor) and needs[5] and x is not None:
@@ -449,12 +454,10 @@ def lif_scan(
     """
     _check(x_seq)
     reset = check_reset(reset)
-    if state is None:
-        state = LIFState.zeros_like(x_seq[0])
     spikes, v_last = _LIFScan.apply(
         x_seq,
-        state.v,
-        state.s,
+        None if state is None else state.v,
+        None if state is None else state.s,
         threshold,
         decay,
         input_scale,
@@ -493,12 +496,10 @@ def if_scan(
     """
     _check(x_seq)
     reset = check_reset(reset)
-    if state is None:
-        state = IFState.zeros_like(x_seq[0])
     spikes, v_last = _LIFScan.apply(
         x_seq,
-        state.v,
-        state.s,
+        None if state is None else state.v,
+        None if state is None else state.s,
         threshold,
         None,
         None,
