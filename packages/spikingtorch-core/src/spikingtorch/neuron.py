@@ -22,7 +22,7 @@ every submodule of a network.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeGuard, runtime_checkable
 
 import torch
 from torch import Tensor, nn
@@ -31,6 +31,7 @@ __all__ = [
     "Neuron",
     "StatefulModule",
     "detach_states",
+    "is_stateful",
     "reset_states",
 ]
 
@@ -46,7 +47,7 @@ class StatefulModule(Protocol):
         """Keep the state's value but cut its autograd history."""
 
 
-def is_stateful(module: Any) -> bool:
+def is_stateful(module: Any) -> TypeGuard[StatefulModule]:
     """Whether ``module`` is a :class:`StatefulModule` (has ``reset_state`` and
     ``detach_state``): the protocol's ``isinstance`` check, without its cost (this runs for
     every submodule on every sequence)."""

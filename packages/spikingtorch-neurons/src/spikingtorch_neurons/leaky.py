@@ -203,7 +203,10 @@ class LIF(LeakyNeuron):
             return super().scan(x_seq, state)
         if state is None:  # start at rest: the scan needs no zero tensors for that
             check_input(
-                self, x_seq[0], decay=self.decay, threshold=self.threshold,
+                self,
+                x_seq[0],
+                decay=self.decay,
+                threshold=self.threshold,
                 input_scale=self.input_scale,
             )
         return lif_scan(
