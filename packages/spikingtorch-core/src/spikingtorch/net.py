@@ -347,16 +347,14 @@ class SpikingNet(nn.Module):
         return min(n_steps, chunk) if isinstance(chunk, int) else n_steps
 
     @contextmanager
-    def _merged_time(
-        self, n_steps: int, conv_slice: int | None = None, resume: bool = False
-    ) -> Iterator[None]:
+    def _merged_time(self, conv_slice: int | None = None) -> Iterator[list[Neuron]]:
+        """Sequence mode's set-up for one call: yields the neurons (the caller sets their
+        ``_sequence_steps``/``_sequence_resume`` per time chunk); patches the convolutions to
+        run on slices; undoes both on exit."""
         neurons = self._sequence_neurons()
         convs: list[nn.Module] = []
         if conv_slice is not None:
             convs = [m for m in self.modules() if isinstance(m, nn.modules.conv._ConvNd)]
-        for m in neurons:  # plain attributes: set them past nn.Module.__setattr__'s checks
-            m.__dict__["_sequence_steps"] = n_steps
-            m.__dict__["_sequence_resume"] = resume
         saved: dict[nn.Module, Any] = {}
         for conv in convs:
             # an instance attribute shadows the class's forward; hooks still run in __call__.
@@ -365,7 +363,7 @@ class SpikingNet(nn.Module):
             saved[conv] = conv.__dict__.get("forward", _NO_FORWARD)
             conv.forward = _sliced(conv.forward, conv_slice)
         try:
-            yield
+            yield neurons
         finally:
             for m in neurons:
                 m.__dict__["_sequence_steps"] = None
@@ -382,19 +380,24 @@ class SpikingNet(nn.Module):
         chunk = self._time_chunk(n_steps, batch, x.device)
         conv_slice = self._conv_slice(x.device)
         outs: list[Tensor] = []
-        for t0 in range(0, n_steps, chunk):
-            k = min(chunk, n_steps - t0)
-            merged = x_tm[t0 : t0 + k].reshape(k * batch, *x.shape[2:])
-            # later chunks continue from the state the previous chunk left in every neuron
-            with self._merged_time(k, conv_slice, resume=t0 > 0):
+        with self._merged_time(conv_slice) as neurons:
+            for t0 in range(0, n_steps, chunk):
+                k = min(chunk, n_steps - t0)
+                # later chunks continue from the state the previous chunk left in every neuron;
+                # plain attributes, set past nn.Module.__setattr__'s checks
+                for m in neurons:
+                    m.__dict__["_sequence_steps"] = k
+                    m.__dict__["_sequence_resume"] = t0 > 0
+                merged = x_tm[t0 : t0 + k].reshape(k * batch, *x.shape[2:])
                 y = self.single_pass(merged, t0 == 0)
-            self._check_output(y, k * batch)
-            if y.dim() < 1 or y.shape[0] != k * batch:
-                raise ValueError(
-                    f"mode='sequence': net returned shape {tuple(y.shape)} for the time-merged "
-                    f"batch of {k} * {batch} samples; its first dimension must stay T*N"
-                )
-            outs.append(y.reshape(k, batch, *y.shape[1:]))
+                self._check_output(y, k * batch)
+                if y.dim() < 1 or y.shape[0] != k * batch:
+                    raise ValueError(
+                        f"mode='sequence': net returned shape {tuple(y.shape)} for the "
+                        f"time-merged batch of {k} * {batch} samples; its first dimension must "
+                        "stay T*N"
+                    )
+                outs.append(y.reshape(k, batch, *y.shape[1:]))
         out = outs[0] if len(outs) == 1 else torch.cat(outs)
         return out.transpose(0, 1) if self.batch_first else out
 
