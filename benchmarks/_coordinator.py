@@ -43,6 +43,7 @@ class Config:
     neuron: str
     batch: int = 128
     seed: int = 0
+    device: str = "cpu"
 
     @property
     def key(self) -> str:

@@ -69,6 +69,7 @@ class Runner:
     version: str = ""
 
     def __post_init__(self) -> None:
+        self.model.to(self.labels.device)  # the batch already lives on the workload's device
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.lr)
 
     def train_step(self) -> None:

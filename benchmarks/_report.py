@@ -159,6 +159,7 @@ def config_heading(result: dict[str, Any]) -> str:
         f"{result['rounds']} interleaved rounds (train, then no-grad)",
         f"warm-up: {result['warmup']} steps per phase",
         f"torch threads per worker: {result['threads']}",
+        f"device: {work.get('device', 'cpu')}",
         f"started {result['started']}, took {result['elapsed_s']:.0f} s",
     ]
     notes = [

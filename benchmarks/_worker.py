@@ -36,11 +36,16 @@ def _peak_rss_mb() -> float:
     return peak / 1024 if sys.platform != "darwin" else peak / 2**20
 
 
+def _no_sync() -> None:
+    """CPU steps end when they return."""
+
+
 class Worker:
     """State of one worker: the runner once ``setup`` succeeded."""
 
     def __init__(self) -> None:
         self.runner: Any = None
+        self._sync = _no_sync
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         """Answer one request; raises on failure (the caller turns that into a reply)."""
@@ -55,8 +60,10 @@ class Worker:
             return {"ok": True, **asdict(self.runner.probe())}
         if cmd in ("train", "infer"):
             step = self.runner.train_step if cmd == "train" else self.runner.infer
+            self._sync()
             start = time.perf_counter()
             step()
+            self._sync()  # a GPU step is timed to its end, not to its last launch
             return {"ok": True, "ms": (time.perf_counter() - start) * 1e3}
         raise ValueError(f"unknown command {cmd!r}")
 
@@ -71,6 +78,8 @@ class Worker:
         work = Workload(**request["workload"])
         torch.manual_seed(work.seed)
         self.runner = build(request["framework"], work, request.get("options", {}))
+        if torch.device(work.device).type == "cuda":
+            self._sync = torch.cuda.synchronize
         return {
             "ok": True,
             "version": self.runner.version,

@@ -88,6 +88,7 @@ class Workload:
         decay: the LIF decay factor (``tau = 10`` steps in SpikingJelly's parametrisation).
         input_rate: probability of an input spike per pixel and step (Bernoulli).
         lr: Adam's learning rate.
+        device: where the model and the batch live (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...).
     """
 
     net: str
@@ -98,6 +99,7 @@ class Workload:
     decay: float = 0.9
     input_rate: float = 0.2
     lr: float = 1e-3
+    device: str = "cpu"
 
     def __post_init__(self) -> None:
         if self.net not in NETS:
@@ -145,12 +147,15 @@ def reference_parameters(work: Workload) -> list[tuple[Tensor, Tensor | None]]:
 
 
 def make_batch(work: Workload) -> tuple[Tensor, Tensor]:
-    """The fixed input and labels: ``x`` ``(N, T, *in)`` of Bernoulli spikes, labels ``(N,)``."""
+    """The fixed input and labels: ``x`` ``(N, T, *in)`` of Bernoulli spikes, labels ``(N,)``.
+
+    Drawn on the CPU (the same values for every device), then moved to ``work.device``.
+    """
     gen = torch.Generator().manual_seed(work.seed + 1)
     shape = (work.batch, work.steps, *work.in_shape)
     x = (torch.rand(shape, generator=gen) < work.input_rate).float()
     labels = torch.randint(0, 10, (work.batch,), generator=gen)
-    return x, labels
+    return x.to(work.device), labels.to(work.device)
 
 
 def torch_layer(spec: Affine) -> nn.Module:

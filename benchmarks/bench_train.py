@@ -26,6 +26,7 @@ import argparse
 import itertools
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -102,6 +103,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads per worker")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        help="where every worker trains: cpu, cuda, cuda:N (timing waits for the GPU per step)",
+    )
     parser.add_argument(
         "--python",
         default=None,
@@ -181,7 +187,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for net, steps, neuron in combos:
         if net not in ("A", "B") or neuron not in ("lif", "if") or steps < 1:
             parser.error(f"bad configuration: net={net} T={steps} neuron={neuron}")
-    args.configs = [Config(n, t, nr, batch=args.batch, seed=args.seed) for n, t, nr in combos]
+    if re.fullmatch(r"cpu|cuda(:\d+)?", args.device) is None:
+        parser.error(f"--device must be cpu, cuda or cuda:N, got {args.device!r}")
+    args.configs = [
+        Config(n, t, nr, batch=args.batch, seed=args.seed, device=args.device)
+        for n, t, nr in combos
+    ]
     if args.out is not None and not args.out.is_absolute():
         args.out = HERE / args.out
     return args
