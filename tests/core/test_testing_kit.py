@@ -285,13 +285,27 @@ def test_d_breaks_on_float64() -> None:
         (RandomThresholdNotSaved, "state-dict", "loaded with a trained instance's state_dict"),
         (HardThreshold, "gradients", "the spikes carry no autograd graph"),
         (LearnedThresholdDetached, "gradients", "parameter 'threshold' got no gradient"),
-        (CpuConstant, "device", "meta"),
+        # CUDA is tried before the meta device when a GPU is present
+        (CpuConstant, "device", "on cuda" if torch.cuda.is_available() else "meta"),
     ],
     ids=lambda v: v if isinstance(v, str) and " " not in v else None,
 )
 def test_each_broken_neuron_breaks_its_rule(factory: Any, rule: str, phrase: str) -> None:
     with broken(rule, phrase):
         check_neuron(factory)
+
+
+def test_same_device_reads_an_index_less_cuda_as_the_current_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from spikingtorch.testing._base import same_device
+
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 1)
+    dev = torch.device
+    assert same_device(dev("cuda"), dev("cuda:1")) and same_device(dev("cuda:1"), dev("cuda"))
+    assert not same_device(dev("cuda"), dev("cuda:0"))
+    assert same_device(dev("cuda"), dev("cuda")) and same_device(dev("cpu"), dev("cpu"))
+    assert not same_device(dev("cpu"), dev("meta")) and not same_device(dev("cuda:0"), dev("cpu"))
 
 
 def test_input_scale_makes_a_weak_neuron_fire() -> None:

@@ -181,6 +181,6 @@ def test_sequence_mode_trains_on_the_device(device: str) -> None:
         loss = nn.functional.cross_entropy(model(x).sum(1), labels)
         loss.backward()
         opt.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     assert all(p.device.type == device for p in model.parameters())
     assert losses[-1] < 0.7 * losses[0], losses

@@ -265,3 +265,28 @@ def test_cases_the_kernel_does_not_serve(native_mode: Any) -> None:
     assert not _native.applies(x, torch.ones(4), 0.9)  # per-neuron threshold
     assert not _native.applies(x, 1.0, torch.full((4,), 0.9))  # tensor decay
     assert not _native.applies(x.to("meta"), 1.0, 0.9)  # not on CPU
+
+
+@needs_compiler
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_baseline_build_agrees_bit_for_bit_with_the_default_one(
+    native_mode: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, dtype: torch.dtype
+) -> None:
+    """The default build may pick an AVX2 clone of the loops at load time; the baseline build
+    (ST_NO_CLONES: SSE2 only on x86-64) must give the same bits, forward and backward."""
+    native_mode("1")
+    x, v0, s0 = _inputs((6, 3, 1500), dtype)
+    g = torch.randn(x.shape, generator=torch.Generator().manual_seed(4), dtype=dtype)
+    results = []
+    for extra in ((), ("-DST_NO_CLONES",)):
+        monkeypatch.setattr(_native, "_FLAGS", (*_native._FLAGS, *extra))
+        monkeypatch.setenv("SPIKINGTORCH_CACHE_DIR", str(tmp_path / (extra[0] if extra else "d")))
+        _native._reset_cache_for_tests()
+        xr = x.clone().requires_grad_()
+        spikes, state = _scan(xr, v0, s0, 0.85, reset="subtract", surrogate="fast_sigmoid")
+        (grad,) = torch.autograd.grad((spikes * g).sum() + state.v.sum(), xr)
+        assert _native.native_status().startswith("enabled")
+        results.append((spikes, state.v, grad))
+    for a, b in zip(*results, strict=True):
+        assert torch.equal(a, b)
+    assert 0 < float(results[0][0].detach().mean()) < 1

@@ -415,17 +415,18 @@ class SpikingNet(nn.Module):
         Sequence mode cannot tell in general whether a net is valid for it: state kept outside
         spikingtorch neurons (other than modules with ``reset_state``, which are refused) and
         layers that mix samples of a batch (batch statistics, attention over the batch, ...)
-        give different results silently. Run this on a representative batch first. Outputs
-        are compared with ``torch.allclose(rtol, atol)``, and the spikes of every neuron
-        exactly, which names the first neuron that differs. Dense layers on the merged batch
-        may round differently from per-step batches, so a spike exactly at threshold may
-        rarely flip; dropout draws differently, so check in ``eval()`` mode. Runs without
-        gradients; afterwards the neurons hold the sequence run's state.
+        give different results silently. Run this on a representative batch first. The
+        outputs, and the spikes of every neuron (which names the first neuron that differs), are
+        compared with ``torch.allclose(rtol, atol)``: binary spikes must match exactly, graded
+        outputs to rounding. Dense layers on the merged batch may round differently from
+        per-step batches, so a spike exactly at threshold may rarely flip; dropout draws
+        differently, so check in ``eval()`` mode. Runs without gradients; afterwards the
+        neurons hold the sequence run's state.
 
         Args:
             x: an input batch, as for :meth:`forward`.
             lengths: optional lengths, as for :meth:`forward`.
-            rtol, atol: tolerance on the outputs.
+            rtol, atol: tolerance on the outputs and on each neuron's spikes.
             strict: raise ``ValueError`` instead of returning a failed check.
 
         Returns:
@@ -478,7 +479,8 @@ class SpikingNet(nn.Module):
             seq = spikes["sequence"].get(name, [])
             if len(steps) != n_steps or len(seq) != 1:
                 continue  # shared or skipped neuron: not comparable step by step
-            if not torch.equal(torch.stack(steps), seq[0].reshape(n_steps, *steps[0].shape)):
+            stacked, merged = torch.stack(steps), seq[0].reshape(n_steps, *steps[0].shape)
+            if not torch.allclose(merged, stacked, rtol=rtol, atol=atol):
                 where = name
                 break
         ok = agree and where is None

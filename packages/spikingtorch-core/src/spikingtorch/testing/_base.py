@@ -291,6 +291,22 @@ def default_device(device: torch.device | str | None) -> torch.device:
     return torch.device(get_default()) if get_default is not None else torch.empty(0).device
 
 
+def same_device(a: torch.device, b: torch.device) -> bool:
+    """Whether ``a`` and ``b`` name the same device; an index-less ``cuda`` means the current one.
+
+    ``torch.device("cuda") == torch.device("cuda:0")`` is false, yet a tensor made with
+    ``device="cuda"`` reports ``cuda:0``.
+    """
+    if a.type != b.type:
+        return False
+    if a.index is None or b.index is None:
+        current = torch.cuda.current_device() if a.type == "cuda" else None
+        return (a.index if a.index is not None else current) == (
+            b.index if b.index is not None else current
+        )
+    return a.index == b.index
+
+
 def extra_devices(main: torch.device) -> list[torch.device]:
     """CUDA when it is available and not already the main device."""
     if torch.cuda.is_available() and main.type != "cuda":

@@ -17,6 +17,7 @@ from spikingtorch.testing._base import (
     extra_devices,
     is_binary,
     make_factory,
+    same_device,
     seeded,
     sorted_values,
     tensors_of,
@@ -281,9 +282,13 @@ class _NeuronCheck:
             neuron = self.fresh(device=device)
             xs = self.inputs(1, device=device)
             out = self.run(neuron, xs)
-        rule.check(out.device == device, f"input on {device} gave spikes on {out.device}")
+        rule.check(
+            same_device(out.device, device), f"input on {device} gave spikes on {out.device}"
+        )
         for i, t in enumerate(tensors_of(neuron.state)):
-            rule.check(t.device == device, f"input on {device}: state tensor {i} on {t.device}")
+            rule.check(
+                same_device(t.device, device), f"input on {device}: state tensor {i} on {t.device}"
+            )
 
     def state_dict(self) -> None:
         with self.rule("state-dict") as rule, torch.no_grad():

@@ -40,6 +40,9 @@
 #endif
 
 enum { RESET_ZERO = 0, RESET_SUBTRACT = 1, RESET_NONE = 2 };
+/* The backward's carry from step t + 1 to step t, one per reset mode; at the last step it
+ * starts from dL/dv_{T-1} (START) or from nothing (NONE). */
+enum { CARRY_ZERO_DS = 0, CARRY_ZERO, CARRY_SUBTRACT_DS, CARRY_PLAIN, CARRY_START, CARRY_NONE };
 enum {
     SURR_GIVEN = 0,        /* d_t is passed in */
     SURR_FAST_SIGMOID = 1, /* 1 / (1 + k |h|)^2 */
@@ -48,6 +51,19 @@ enum {
     SURR_TRIANGLE = 4,     /* max(0, 1 - |h| / k) / k */
     SURR_STRAIGHT = 5      /* 1 */
 };
+
+/* The block loops are compiled twice on x86-64 with glibc: for AVX2 (8 floats per vector) and
+ * for the baseline (SSE2), chosen once at load time by the CPU (an ifunc). Both compute the same
+ * IEEE operations in the same order (-ffp-contract=off: no fused multiply-add), so the results
+ * are bit-identical; only the vector width differs. ST_NO_CLONES turns this off. */
+#if !defined(ST_NO_CLONES) && defined(__x86_64__) && defined(__GLIBC__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define ST_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
+#endif
+#ifndef ST_CLONES
+#define ST_CLONES
+#endif
 
 int st_native_abi_version(void) { return 2; }
 
@@ -153,12 +169,14 @@ typedef struct {
     int has_decay, reset;
 } FN(fwd_args);
 
-/* One time step of one block: reads x, updates (v, s) in place, writes the spikes (and the
- * membranes when vo is not NULL). Inlined with constant reset/has_decay, so each variant is
- * one branch-free loop. */
+/* One time step of one block: reads x, updates the membranes v in place, writes the spikes
+ * (and the membranes when vo is not NULL). The previous spikes s are the initial state at the
+ * first step and the row of spikes written one step earlier after that (still in cache): no
+ * second state array to store (the loop is bound by loads and stores, not arithmetic).
+ * Inlined with constant reset and has_decay, so each variant is one branch-free loop. */
 static inline __attribute__((always_inline)) void FN(fwd_row)(
     int reset, int has_decay, T_ decay, T_ theta, const T_ *restrict x, T_ *restrict v,
-    T_ *restrict s, T_ *restrict so, T_ *restrict vo, int64_t n) {
+    const T_ *restrict s, T_ *restrict so, T_ *restrict vo, int64_t n) {
     for (int64_t i = 0; i < n; ++i) {
         T_ r = v[i];
         if (reset == RESET_ZERO)
@@ -166,29 +184,28 @@ static inline __attribute__((always_inline)) void FN(fwd_row)(
         else if (reset == RESET_SUBTRACT)
             r = r - theta * s[i];
         const T_ vn = (has_decay ? decay * r : r) + x[i];
-        const T_ sn = vn > theta ? (T_)1 : (T_)0;
         v[i] = vn;
-        s[i] = sn;
-        so[i] = sn;
+        so[i] = vn > theta ? (T_)1 : (T_)0;
         if (vo) vo[i] = vn;
     }
 }
 
-static void FN(fwd_range)(const void *p, int64_t lo, int64_t hi) {
+ST_CLONES static void FN(fwd_range)(const void *p, int64_t lo, int64_t hi) {
     const FN(fwd_args) *a = (const FN(fwd_args) *)p;
     const int64_t m = a->m, n_steps = a->n_steps;
     const T_ decay = a->decay, theta = a->theta;
     const int variant = a->reset * 2 + (a->has_decay ? 1 : 0);
-    T_ v[BLOCK], s[BLOCK];
+    T_ v[BLOCK], s0[BLOCK];
     for (int64_t b0 = lo; b0 < hi; b0 += BLOCK) {
         const int64_t n = hi - b0 < BLOCK ? hi - b0 : BLOCK;
         for (int64_t i = 0; i < n; ++i) { /* NULL: at rest */
             v[i] = a->v0 ? a->v0[b0 + i] : (T_)0;
-            s[i] = a->s0 ? a->s0[b0 + i] : (T_)0;
+            s0[i] = a->s0 ? a->s0[b0 + i] : (T_)0;
         }
         for (int64_t t = 0; t < n_steps; ++t) {
             const T_ *x = a->x + t * m + b0;
             T_ *so = a->spikes + t * m + b0;
+            const T_ *s = t > 0 ? so - m : s0;
             T_ *vo = a->v_seq ? a->v_seq + t * m + b0 : NULL;
 #define ST_ROW(R, D)                                                                       \
     do {                                                                                   \
@@ -220,7 +237,7 @@ void FN(st_lif_forward)(const T_ *x, const T_ *v0, const T_ *s0, T_ *spikes, T_ 
 }
 
 /* d_i = surrogate'(v_i - theta) for one row of n elements (one loop per kind). */
-static void FN(surrogate_row)(int kind, T_ k, T_ theta, const T_ *restrict v,
+static inline __attribute__((always_inline)) void FN(surrogate_row)(int kind, T_ k, T_ theta, const T_ *restrict v,
                               T_ *restrict d, int64_t n) {
     switch (kind) {
     case SURR_FAST_SIGMOID:
@@ -260,47 +277,76 @@ typedef struct {
     int has_decay, reset, detach_reset, surrogate;
 } FN(bwd_args);
 
-static void FN(bwd_range)(const void *p, int64_t lo, int64_t hi) {
+/* One step of the backward for one block: out = d * g + A_t u_{t+1}, with u_{t+1} read from the
+ * gradient row written one step earlier (up; at the last step, dL/dv_{T-1} or nothing). One
+ * loop, one store per element. Inlined with constant carry and has_g. */
+static inline __attribute__((always_inline)) void FN(bwd_row)(
+    int carry, int has_g, T_ decay, T_ theta, const T_ *restrict v, const T_ *restrict d,
+    const T_ *restrict g, const T_ *restrict up, T_ *restrict out, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        T_ u;
+        if (carry == CARRY_ZERO_DS) {
+            const T_ keep = v[i] > theta ? (T_)0 : (T_)1;
+            u = decay * (keep - d[i] * v[i]) * up[i];
+        } else if (carry == CARRY_ZERO) {
+            const T_ w = decay * up[i]; /* loaded unconditionally: the select vectorizes */
+            u = v[i] > theta ? (T_)0 : w;
+        } else if (carry == CARRY_SUBTRACT_DS) {
+            u = decay * ((T_)1 - theta * d[i]) * up[i];
+        } else if (carry == CARRY_PLAIN) {
+            u = decay * up[i];
+        } else if (carry == CARRY_START) {
+            u = up[i];
+        } else {
+            u = (T_)0;
+        }
+        out[i] = has_g ? d[i] * g[i] + u : u;
+    }
+}
+
+ST_CLONES static void FN(bwd_range)(const void *p, int64_t lo, int64_t hi) {
     const FN(bwd_args) *a = (const FN(bwd_args) *)p;
     const int64_t m = a->m, n_steps = a->n_steps;
     const T_ decay = a->has_decay ? a->decay : (T_)1, theta = a->theta, k = a->k;
-    const int keep_ds = !a->detach_reset, reset = a->reset, kind = a->surrogate;
-    T_ u[BLOCK], dbuf[BLOCK];
+    const int keep_ds = !a->detach_reset, kind = a->surrogate, has_g = a->g_spikes != NULL;
+    const int carry_mode = a->reset == RESET_ZERO ? (keep_ds ? CARRY_ZERO_DS : CARRY_ZERO)
+                           : a->reset == RESET_SUBTRACT && keep_ds ? CARRY_SUBTRACT_DS
+                                                                   : CARRY_PLAIN;
+    T_ dbuf[BLOCK];
     for (int64_t b0 = lo; b0 < hi; b0 += BLOCK) {
         const int64_t n = hi - b0 < BLOCK ? hi - b0 : BLOCK;
         for (int64_t t = n_steps - 1; t >= 0; --t) {
             const T_ *restrict v = a->v_seq + t * m + b0;
-            T_ *restrict out = a->g_v + t * m + b0;
-            const T_ *restrict d = dbuf;
+            T_ *out = a->g_v + t * m + b0;
+            const T_ *g = has_g ? a->g_spikes + t * m + b0 : NULL;
+            const T_ *d = dbuf;
             if (a->d_given) {
                 d = a->d_given + t * m + b0;
             } else {
                 FN(surrogate_row)(kind, k, theta, v, dbuf, n);
             }
-            /* u <- A_t u (the carry from t + 1), or dL/dv_{T-1} at the last step */
+            const T_ *up = out + m; /* dL/dv_{t+1}, written one step earlier */
+            int carry = carry_mode;
             if (t == n_steps - 1) {
-                if (a->g_v_last) {
-                    for (int64_t i = 0; i < n; ++i) u[i] = a->g_v_last[b0 + i];
-                } else {
-                    for (int64_t i = 0; i < n; ++i) u[i] = (T_)0;
-                }
-            } else if (reset == RESET_ZERO && keep_ds) {
-                for (int64_t i = 0; i < n; ++i) {
-                    const T_ keep = v[i] > theta ? (T_)0 : (T_)1;
-                    u[i] = decay * (keep - d[i] * v[i]) * u[i];
-                }
-            } else if (reset == RESET_ZERO) {
-                for (int64_t i = 0; i < n; ++i) u[i] = v[i] > theta ? (T_)0 : decay * u[i];
-            } else if (reset == RESET_SUBTRACT && keep_ds) {
-                for (int64_t i = 0; i < n; ++i) u[i] = decay * ((T_)1 - theta * d[i]) * u[i];
-            } else {
-                for (int64_t i = 0; i < n; ++i) u[i] = decay * u[i];
+                up = a->g_v_last ? a->g_v_last + b0 : NULL;
+                carry = up ? CARRY_START : CARRY_NONE;
             }
-            if (a->g_spikes) {
-                const T_ *restrict g = a->g_spikes + t * m + b0;
-                for (int64_t i = 0; i < n; ++i) u[i] = d[i] * g[i] + u[i];
+#define ST_BWD(C)                                                                          \
+    do {                                                                                   \
+        if (has_g)                                                                         \
+            FN(bwd_row)(C, 1, decay, theta, v, d, g, up, out, n);                          \
+        else                                                                               \
+            FN(bwd_row)(C, 0, decay, theta, v, d, g, up, out, n);                          \
+    } while (0)
+            switch (carry) {
+            case CARRY_ZERO_DS: ST_BWD(CARRY_ZERO_DS); break;
+            case CARRY_ZERO: ST_BWD(CARRY_ZERO); break;
+            case CARRY_SUBTRACT_DS: ST_BWD(CARRY_SUBTRACT_DS); break;
+            case CARRY_PLAIN: ST_BWD(CARRY_PLAIN); break;
+            case CARRY_START: ST_BWD(CARRY_START); break;
+            default: ST_BWD(CARRY_NONE); break;
             }
-            for (int64_t i = 0; i < n; ++i) out[i] = u[i];
+#undef ST_BWD
         }
     }
 }

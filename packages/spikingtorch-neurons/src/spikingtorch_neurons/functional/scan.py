@@ -415,6 +415,37 @@ class _LIFScan(torch.autograd.Function):
         return (g_x, g_v0, g_s0, None, None, g_scale, None, None, None, None)
 
 
+def _run(
+    x_seq: Tensor,
+    state: LIFState | IFState | None,
+    threshold: Param,
+    decay: Param | None,
+    input_scale: Param | None,
+    reset: str,
+    surrogate: SurrogateFunction | str,
+    detach_reset: bool,
+) -> tuple[Tensor, Tensor]:
+    """``(spikes, v_last)``: straight into the native kernel without autograd (nothing to
+    record for a backward), else through :class:`_LIFScan`."""
+    _check(x_seq)
+    reset = check_reset(reset)
+    sg = get_surrogate(surrogate)
+    v0, s0 = (None, None) if state is None else (state.v, state.s)
+    if not torch.is_grad_enabled() and not isinstance(input_scale, Tensor):
+        drive = x_seq if input_scale is None else input_scale * x_seq
+        if _native.applies(drive, threshold, decay):
+            assert not isinstance(threshold, Tensor) and not isinstance(decay, Tensor)
+            spikes, _, v_last = _native.native_lif_forward(
+                drive, v0, s0, threshold, decay, reset, keep_membranes=False
+            )
+            return spikes, v_last
+    result: tuple[Tensor, Tensor] = _LIFScan.apply(
+        x_seq, v0, s0, threshold, decay, input_scale, reset, bool(detach_reset), sg,
+        torch.is_grad_enabled(),
+    )  # fmt: skip
+    return result
+
+
 def _check(x_seq: Tensor) -> None:
     if x_seq.dim() < 2 or x_seq.shape[0] == 0:
         raise ValueError(
@@ -452,19 +483,8 @@ def lif_scan(
         >>> spikes.flatten().tolist(), round(state.v.item(), 4)
         ([0.0, 0.0, 1.0], 1.05)
     """
-    _check(x_seq)
-    reset = check_reset(reset)
-    spikes, v_last = _LIFScan.apply(
-        x_seq,
-        None if state is None else state.v,
-        None if state is None else state.s,
-        threshold,
-        decay,
-        input_scale,
-        reset,
-        bool(detach_reset),
-        get_surrogate(surrogate),
-        torch.is_grad_enabled(),
+    spikes, v_last = _run(
+        x_seq, state, threshold, decay, input_scale, reset, surrogate, detach_reset
     )
     return spikes, LIFState(v_last, spikes[-1])
 
@@ -494,18 +514,5 @@ def if_scan(
         >>> spikes.flatten().tolist()
         [0.0, 1.0, 0.0, 1.0]
     """
-    _check(x_seq)
-    reset = check_reset(reset)
-    spikes, v_last = _LIFScan.apply(
-        x_seq,
-        None if state is None else state.v,
-        None if state is None else state.s,
-        threshold,
-        None,
-        None,
-        reset,
-        bool(detach_reset),
-        get_surrogate(surrogate),
-        torch.is_grad_enabled(),
-    )
+    spikes, v_last = _run(x_seq, state, threshold, None, None, reset, surrogate, detach_reset)
     return spikes, IFState(v_last, spikes[-1])
