@@ -35,7 +35,9 @@ flows through the reset (SpikingJelly's ``detach_reset``).
 time-first sequence ``(T, N, *F)`` in one autograd node with a hand-written backward; the
 neurons' ``scan`` (sequence mode) uses them. On CPU (float32/float64, scalar threshold and
 decay) they run in a small C kernel built on first use; :func:`native_status` says whether it
-is in use, and ``SPIKINGTORCH_NATIVE=0`` turns it off (see ``functional/_native.py``).
+is in use, and ``SPIKINGTORCH_NATIVE=0`` turns it off (see ``functional/_native.py``). On CUDA
+they can run as two Triton kernels (one launch per scan; opt-in with ``SPIKINGTORCH_TRITON=1``
+until validated on a GPU, see ``functional/_triton_scan.py``); :func:`triton_status` says which.
 
 The original spikingtorch package's models (McCulloch-Pitts unit, coarse-scale LIF, two-input
 BioLIF, SpikingDecay) have their steps in :mod:`spikingtorch_neurons.functional.original`.
@@ -48,6 +50,7 @@ from spikingtorch_neurons.functional._common import (
     reset_membrane,
 )
 from spikingtorch_neurons.functional._native import native_status
+from spikingtorch_neurons.functional._triton_scan import triton_status
 from spikingtorch_neurons.functional.adaptive import ALIFState, alif_step, alif_threshold
 from spikingtorch_neurons.functional.integrate import IFState, LIFState, if_step, lif_step
 from spikingtorch_neurons.functional.original import (
@@ -105,4 +108,5 @@ __all__ = [
     "split_conductance",
     "synaptic_lif_scan",
     "synaptic_lif_step",
+    "triton_status",
 ]

@@ -45,6 +45,7 @@ from torch import Tensor
 from spikingtorch.surrogate import SurrogateFunction
 from spikingtorch.surrogate import get as get_surrogate
 from spikingtorch_neurons.functional import _native
+from spikingtorch_neurons.functional import _triton_scan as _triton
 from spikingtorch_neurons.functional._common import Param, check_reset, sum_to_param
 from spikingtorch_neurons.functional.integrate import IFState, LIFState
 
@@ -221,6 +222,20 @@ def _grad_membrane_chunked(
     return g_v
 
 
+#: The one-pass kernels, ``(forward, backward)``: native C on CPU, Triton on CUDA.
+_NATIVE = (_native.native_lif_forward, _native.native_lif_backward)
+_TRITON = (_triton.triton_lif_forward, _triton.triton_lif_backward)
+
+
+def _kernel(drive: Tensor, threshold: Param, decay: Param | None) -> tuple[Any, Any] | None:
+    """The kernel pair that serves a scan over ``drive``, or ``None`` (the eager scans run)."""
+    if _native.applies(drive, threshold, decay):
+        return _NATIVE
+    if drive.device.type == "cuda" and _triton.applies(drive, threshold, decay):
+        return _TRITON
+    return None
+
+
 class _LIFScan(torch.autograd.Function):
     """The LIF recurrence over ``(T, N, *F)``: ``(x, v0, s0, theta, a, b) -> (spikes, v_last)``.
 
@@ -242,11 +257,11 @@ class _LIFScan(torch.autograd.Function):
         record: bool,
     ) -> tuple[Tensor, Tensor]:
         drive = x if input_scale is None else input_scale * x
-        ctx.native = _native.applies(drive, threshold, decay)
+        ctx.kernel = _kernel(drive, threshold, decay)
         v_last: Tensor | None = None
-        if ctx.native:  # one pass in C; without autograd only the last membrane is kept
+        if ctx.kernel is not None:  # one pass; without autograd only the last membrane is kept
             assert not isinstance(threshold, Tensor) and not isinstance(decay, Tensor)
-            spikes, v_kept, v_last = _native.native_lif_forward(
+            spikes, v_kept, v_last = ctx.kernel[0](
                 drive, v0, s0, threshold, decay, reset, keep_membranes=record
             )
             v_seq = drive.new_empty((0,)) if v_kept is None else v_kept
@@ -296,9 +311,9 @@ class _LIFScan(torch.autograd.Function):
         need_gh = isinstance(threshold, Tensor) and needs[3]
         need_ga = isinstance(decay, Tensor) and needs[4]
         if not (need_gh or need_ga):
-            if ctx.native:
+            if ctx.kernel is not None:
                 assert not isinstance(threshold, Tensor) and not isinstance(decay, Tensor)
-                g_v = _native.native_lif_backward(
+                g_v = ctx.kernel[1](
                     v_seq, g_spikes, g_v_last, threshold, decay, reset, detach_reset, ctx.surrogate
                 )
                 return _LIFScan._finish(ctx, g_v, v0, s0, threshold, decay, input_scale, x)
@@ -425,7 +440,7 @@ def _run(
     surrogate: SurrogateFunction | str,
     detach_reset: bool,
 ) -> tuple[Tensor, Tensor]:
-    """``(spikes, v_last)``: straight into the native kernel without autograd (nothing to
+    """``(spikes, v_last)``: straight into the one-pass kernel without autograd (nothing to
     record for a backward), else through :class:`_LIFScan`."""
     _check(x_seq)
     reset = check_reset(reset)
@@ -433,11 +448,10 @@ def _run(
     v0, s0 = (None, None) if state is None else (state.v, state.s)
     if not torch.is_grad_enabled() and not isinstance(input_scale, Tensor):
         drive = x_seq if input_scale is None else input_scale * x_seq
-        if _native.applies(drive, threshold, decay):
+        kernel = _kernel(drive, threshold, decay)
+        if kernel is not None:
             assert not isinstance(threshold, Tensor) and not isinstance(decay, Tensor)
-            spikes, _, v_last = _native.native_lif_forward(
-                drive, v0, s0, threshold, decay, reset, keep_membranes=False
-            )
+            spikes, _, v_last = kernel[0](drive, v0, s0, threshold, decay, reset, False)
             return spikes, v_last
     result: tuple[Tensor, Tensor] = _LIFScan.apply(
         x_seq, v0, s0, threshold, decay, input_scale, reset, bool(detach_reset), sg,

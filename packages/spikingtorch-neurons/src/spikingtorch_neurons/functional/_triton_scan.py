@@ -1,0 +1,197 @@
+"""The IF/LIF scans on CUDA as two Triton kernels: one launch per scan forward, one backward.
+
+On a GPU the eager scans launch two or three small kernels per time step, so a layer's cost
+grows with ``T`` even when the tensors are tiny. Here each program owns a block of neurons and
+loops over time inside the kernel, keeping ``(v, s)`` in registers:
+
+* forward: ``r_t = reset(v_{t-1}, s_{t-1})``, ``v_t = a r_t + x_t`` (``a = decay``, or no
+  multiplication for the IF), ``s_t = [v_t > theta]``; writes the spikes, the membranes when
+  autograd needs them, and ``v_{T-1}``. The operations and their order are the step function's
+  and the kernel is compiled without fused multiply-add, so the spikes and membranes are
+  bit-identical to stepping on the same device.
+* backward: ``u_t = d_t g_t + A_t u_{t+1}`` from ``t = T-1`` down (``d_t`` the surrogate
+  derivative at ``v_t - theta``, computed in the kernel for the five core surrogates or passed
+  in, ``A_t`` the reset's carry), the same recurrence as the native CPU kernel.
+
+Served: CUDA tensors in float32/float64 with scalar threshold and decay (the modules'
+defaults), when Triton imports and ``SPIKINGTORCH_TRITON=1`` is set. **Opt-in for now:** the
+kernels have been tested in Triton's interpreter (``tests/neurons/test_triton_scan.py``) but
+not yet compiled on a GPU, so by default CUDA scans run eagerly. :func:`triton_status` says
+which; a kernel that fails to compile on the device falls back to the eager scans, with the
+reason in the status. The scalars travel in a small tensor of the input's dtype, so
+float64 keeps double-precision constants (Triton would pass a Python float as float32).
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import os
+import sys
+import threading
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from spikingtorch_neurons.functional._native import surrogate_code
+
+__all__ = ["applies", "triton_lif_backward", "triton_lif_forward", "triton_status"]
+
+#: Neurons per program (one program loops over all ``T`` steps of its block).
+BLOCK = 512
+_RESET_CODES = {"zero": 0, "subtract": 1, "none": 2}
+# the backward's carry from step t + 1 to t (as in _native_scan.c)
+_CARRY_ZERO_DS, _CARRY_ZERO, _CARRY_SUBTRACT_DS, _CARRY_PLAIN = 0, 1, 2, 3
+
+_KERNELS_MODULE = "spikingtorch_neurons.functional._triton_kernels"
+_lock = threading.Lock()
+_state: dict[str, Any] = {"kernels": None, "status": None}
+
+
+def _build() -> tuple[Any, Any]:
+    """Import the two kernels (Triton is imported there, so importing this module never
+    needs it); a fresh import after :func:`_reset_for_tests`."""
+    sys.modules.pop(_KERNELS_MODULE, None)
+    module = importlib.import_module(_KERNELS_MODULE)
+    if module.IMPORT_ERROR is not None:
+        raise module.IMPORT_ERROR
+    return module.lif_fwd, module.lif_bwd
+
+
+def _kernels() -> tuple[Any, Any] | None:
+    """The compiled-on-demand kernels, or ``None`` (the reason is in :func:`triton_status`)."""
+    if _state["status"] is not None:
+        return _state["kernels"]
+    with _lock:
+        if _state["status"] is None:
+            if os.environ.get("SPIKINGTORCH_TRITON", "0").strip().lower() not in ("1", "on"):
+                _state["status"] = (
+                    "disabled (opt-in while not yet validated on a GPU: SPIKINGTORCH_TRITON=1)"
+                )
+            else:
+                try:
+                    _state["kernels"] = _build()
+                    _state["status"] = "enabled"
+                except ImportError as exc:
+                    _state["status"] = f"unavailable: {exc}"
+                if _state["kernels"] is not None and torch.cuda.is_available():
+                    # compile one variant now (status is already set, so no recursion here):
+                    # a broken toolchain makes the scans fall back to eager, not fail
+                    try:
+                        x = torch.ones(2, 3, device="cuda")
+                        triton_lif_forward(x, None, None, 1.5, 0.5, "zero", True)
+                    except Exception as exc:  # any compiler or driver error
+                        _state["kernels"] = None
+                        _state["status"] = (
+                            f"unavailable: the kernels failed on CUDA: {type(exc).__name__}: "
+                            f"{str(exc).strip()[:300]}"
+                        )
+        return _state["kernels"]
+
+
+def triton_status() -> str:
+    """``"enabled"``, ``"disabled (...)"`` or ``"unavailable: <why>"`` for the CUDA scans.
+
+    Example:
+        >>> triton_status().split()[0] in ("enabled", "disabled", "unavailable:")
+        True
+    """
+    _kernels()
+    return str(_state["status"])
+
+
+def _reset_for_tests() -> None:
+    with _lock:
+        _state["kernels"], _state["status"] = None, None
+
+
+def applies(x: Tensor, threshold: Any, decay: Any) -> bool:
+    """Whether a scan over ``x`` with these parameters runs in the Triton kernels."""
+    if x.device.type != "cuda" or x.dtype not in (torch.float32, torch.float64):
+        return False
+    if isinstance(threshold, Tensor) or isinstance(decay, Tensor):
+        return False
+    if x.dim() < 2 or x.numel() == 0:
+        return False
+    return _kernels() is not None
+
+
+def _constants(like: Tensor, *values: float) -> Tensor:
+    return torch.tensor(values, dtype=like.dtype, device=like.device)
+
+
+def _grid(m: int) -> tuple[int]:
+    return (math.ceil(m / BLOCK),)
+
+
+def triton_lif_forward(
+    drive: Tensor,
+    v0: Tensor | None,
+    s0: Tensor | None,
+    threshold: float,
+    decay: float | None,
+    reset: str,
+    keep_membranes: bool,
+) -> tuple[Tensor, Tensor | None, Tensor]:
+    """``(spikes, v_seq or None, v_last)`` for ``drive`` ``(T, N, *F)``; ``v0``/``s0`` ``None``
+    start at rest (the same contract as the native CPU kernel)."""
+    kernels = _kernels()
+    assert kernels is not None
+    drive = drive.contiguous()
+    n_steps, m = drive.shape[0], drive[0].numel()
+    if v0 is not None:
+        v0 = v0.to(drive.dtype).expand(drive.shape[1:]).contiguous()
+    if s0 is not None:
+        s0 = s0.to(drive.dtype).expand(drive.shape[1:]).contiguous()
+    spikes = torch.empty_like(drive)
+    v_seq = torch.empty_like(drive) if keep_membranes else None
+    v_last = torch.empty_like(drive[0])
+    consts = _constants(drive, 1.0 if decay is None else float(decay), float(threshold))
+    kernels[0][_grid(m)](
+        drive, drive if v0 is None else v0, drive if s0 is None else s0, consts, spikes,
+        spikes if v_seq is None else v_seq, v_last, m, N_STEPS=n_steps,
+        HAS_V0=v0 is not None, HAS_S0=s0 is not None, HAS_DECAY=decay is not None,
+        RESET=_RESET_CODES[reset], RECORD=v_seq is not None, BLOCK=BLOCK,
+        enable_fp_fusion=False,
+    )  # fmt: skip
+    return spikes, v_seq, v_last
+
+
+def triton_lif_backward(
+    v_seq: Tensor,
+    g_spikes: Tensor | None,
+    g_v_last: Tensor | None,
+    threshold: float,
+    decay: float | None,
+    reset: str,
+    detach_reset: bool,
+    surrogate: Any,
+) -> Tensor:
+    """``u_t = dL/dv_t`` for all ``t`` (``(T, N, *F)``), as the native CPU kernel computes it."""
+    kernels = _kernels()
+    assert kernels is not None
+    dtype = v_seq.dtype
+    v_seq = v_seq.contiguous()
+    n_steps, m = v_seq.shape[0], v_seq[0].numel()
+    if g_spikes is not None:
+        g_spikes = g_spikes.to(dtype).expand_as(v_seq).contiguous()
+    if g_v_last is not None:
+        g_v_last = g_v_last.to(dtype).expand(v_seq.shape[1:]).contiguous()
+    code, param = surrogate_code(surrogate)
+    d_given = surrogate.derivative_(v_seq - threshold).to(dtype).contiguous() if code == 0 else None
+    if reset == "zero":
+        carry = _CARRY_ZERO if detach_reset else _CARRY_ZERO_DS
+    elif reset == "subtract" and not detach_reset:
+        carry = _CARRY_SUBTRACT_DS
+    else:
+        carry = _CARRY_PLAIN
+    g_v = torch.empty_like(v_seq)
+    consts = _constants(v_seq, 1.0 if decay is None else float(decay), float(threshold), param)
+    kernels[1][_grid(m)](
+        v_seq, v_seq if g_spikes is None else g_spikes, v_seq if g_v_last is None else g_v_last,
+        v_seq if d_given is None else d_given, consts, g_v, m, (n_steps - 1) * m,
+        N_STEPS=n_steps, HAS_GS=g_spikes is not None, HAS_GVLAST=g_v_last is not None,
+        SURROGATE=code, CARRY=carry, BLOCK=BLOCK, enable_fp_fusion=False,
+    )  # fmt: skip
+    return g_v
