@@ -40,7 +40,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
@@ -242,15 +242,19 @@ def _reset_cache_for_tests() -> None:
         _state["lib"], _state["status"] = None, None
 
 
-def applies(x: Tensor, threshold: Any, decay: Any) -> bool:
-    """Whether a scan over ``x`` with these parameters can run in the kernel."""
-    if x.device.type != "cpu" or x.dtype not in (torch.float32, torch.float64):
+def kernel_serves(x: Tensor, threshold: Any, decay: Any, device_type: str) -> bool:
+    """Whether a one-pass kernel for ``device_type`` can take this scan: float32/float64 on
+    that device, scalar threshold and decay, a non-empty ``(T, N, *F)`` input."""
+    if x.device.type != device_type or x.dtype not in (torch.float32, torch.float64):
         return False
     if isinstance(threshold, Tensor) or isinstance(decay, Tensor):
         return False
-    if x.dim() < 2 or x.numel() == 0:
-        return False
-    return native_available()
+    return x.dim() >= 2 and x.numel() > 0
+
+
+def applies(x: Tensor, threshold: Any, decay: Any) -> bool:
+    """Whether a scan over ``x`` with these parameters can run in the kernel."""
+    return kernel_serves(x, threshold, decay, "cpu") and native_available()
 
 
 def _threads(elements: int) -> int:
@@ -267,6 +271,69 @@ def _suffix(dtype: torch.dtype) -> str:
     return "f32" if dtype == torch.float32 else "f64"
 
 
+class ForwardOperands(NamedTuple):
+    """Contiguous inputs and fresh outputs of a one-pass scan forward (CPU or CUDA kernel)."""
+
+    drive: Tensor
+    v0: Tensor | None
+    s0: Tensor | None
+    spikes: Tensor
+    v_seq: Tensor | None
+    v_last: Tensor
+
+
+def forward_operands(
+    drive: Tensor, v0: Tensor | None, s0: Tensor | None, keep_membranes: bool
+) -> ForwardOperands:
+    """The kernels' forward operands: ``(T, M)``-contiguous drive, ``(M,)`` states (``None``:
+    at rest), and outputs allocated like the drive."""
+    drive = drive.contiguous()
+    if v0 is not None:
+        v0 = v0.to(drive.dtype).expand(drive.shape[1:]).contiguous()
+    if s0 is not None:
+        s0 = s0.to(drive.dtype).expand(drive.shape[1:]).contiguous()
+    v_seq = torch.empty_like(drive) if keep_membranes else None
+    return ForwardOperands(
+        drive, v0, s0, torch.empty_like(drive), v_seq, torch.empty_like(drive[0])
+    )
+
+
+class BackwardOperands(NamedTuple):
+    """Contiguous inputs and the fresh output of a one-pass scan backward."""
+
+    v_seq: Tensor
+    g_spikes: Tensor | None
+    g_v_last: Tensor | None
+    surrogate_code: int
+    surrogate_param: float
+    d_given: Tensor | None
+    g_v: Tensor
+
+
+def backward_operands(
+    v_seq: Tensor,
+    g_spikes: Tensor | None,
+    g_v_last: Tensor | None,
+    threshold: float,
+    surrogate: Any,
+) -> BackwardOperands:
+    """The kernels' backward operands; ``d_given`` holds the surrogate derivative when the
+    kernel does not know the surrogate (code 0), computed by the surrogate itself."""
+    dtype = v_seq.dtype
+    v_seq = v_seq.contiguous()
+    if g_spikes is not None:
+        g_spikes = g_spikes.to(dtype).expand_as(v_seq).contiguous()
+    if g_v_last is not None:
+        g_v_last = g_v_last.to(dtype).expand(v_seq.shape[1:]).contiguous()
+    code, param = surrogate_code(surrogate)
+    d_given = None
+    if code == 0:
+        d_given = surrogate.derivative_(v_seq - threshold).to(dtype).contiguous()
+    return BackwardOperands(
+        v_seq, g_spikes, g_v_last, code, param, d_given, torch.empty_like(v_seq)
+    )
+
+
 def native_lif_forward(
     drive: Tensor,
     v0: Tensor | None,
@@ -280,23 +347,16 @@ def native_lif_forward(
     ``v0``/``s0`` ``None`` start at rest."""
     lib = _load()
     assert lib is not None
-    drive = drive.contiguous()
-    n_steps = drive.shape[0]
-    m = drive[0].numel()
-    if v0 is not None:
-        v0 = v0.to(drive.dtype).expand(drive.shape[1:]).contiguous()
-    if s0 is not None:
-        s0 = s0.to(drive.dtype).expand(drive.shape[1:]).contiguous()
-    spikes = torch.empty_like(drive)
-    v_seq = torch.empty_like(drive) if keep_membranes else None
-    v_last = torch.empty_like(drive[0])
-    getattr(lib, f"st_lif_forward_{_suffix(drive.dtype)}")(
-        _ptr(drive),
-        _ptr(v0),
-        _ptr(s0),
-        _ptr(spikes),
-        _ptr(v_seq),
-        _ptr(v_last),
+    ops = forward_operands(drive, v0, s0, keep_membranes)
+    n_steps = ops.drive.shape[0]
+    m = ops.drive[0].numel()
+    getattr(lib, f"st_lif_forward_{_suffix(ops.drive.dtype)}")(
+        _ptr(ops.drive),
+        _ptr(ops.v0),
+        _ptr(ops.s0),
+        _ptr(ops.spikes),
+        _ptr(ops.v_seq),
+        _ptr(ops.v_last),
         n_steps,
         m,
         1.0 if decay is None else float(decay),
@@ -305,7 +365,7 @@ def native_lif_forward(
         _RESET_CODES[reset],
         _threads(n_steps * m),
     )
-    return spikes, v_seq, v_last
+    return ops.spikes, ops.v_seq, ops.v_last
 
 
 def surrogate_code(surrogate: Any) -> tuple[int, float]:
@@ -332,25 +392,15 @@ def native_lif_backward(
     """``u_t = dL/dv_t`` for all ``t`` (``(T, N, *F)``), as the eager chunked backward."""
     lib = _load()
     assert lib is not None
-    dtype = v_seq.dtype
-    v_seq = v_seq.contiguous()
-    n_steps = v_seq.shape[0]
-    m = v_seq[0].numel()
-    if g_spikes is not None:
-        g_spikes = g_spikes.to(dtype).expand_as(v_seq).contiguous()
-    if g_v_last is not None:
-        g_v_last = g_v_last.to(dtype).expand(v_seq.shape[1:]).contiguous()
-    code, param = surrogate_code(surrogate)
-    d_given = surrogate.derivative_(v_seq - threshold) if code == 0 else None
-    if d_given is not None:
-        d_given = d_given.to(dtype).contiguous()
-    g_v = torch.empty_like(v_seq)
-    getattr(lib, f"st_lif_backward_{_suffix(dtype)}")(
-        _ptr(v_seq),
-        _ptr(g_spikes),
-        _ptr(g_v_last),
-        _ptr(d_given),
-        _ptr(g_v),
+    ops = backward_operands(v_seq, g_spikes, g_v_last, threshold, surrogate)
+    n_steps = ops.v_seq.shape[0]
+    m = ops.v_seq[0].numel()
+    getattr(lib, f"st_lif_backward_{_suffix(ops.v_seq.dtype)}")(
+        _ptr(ops.v_seq),
+        _ptr(ops.g_spikes),
+        _ptr(ops.g_v_last),
+        _ptr(ops.d_given),
+        _ptr(ops.g_v),
         n_steps,
         m,
         1.0 if decay is None else float(decay),
@@ -358,8 +408,8 @@ def native_lif_backward(
         float(threshold),
         _RESET_CODES[reset],
         bool(detach_reset),
-        code,
-        param,
+        ops.surrogate_code,
+        ops.surrogate_param,
         _threads(n_steps * m),
     )
-    return g_v
+    return ops.g_v

@@ -34,7 +34,11 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from spikingtorch_neurons.functional._native import surrogate_code
+from spikingtorch_neurons.functional._native import (
+    backward_operands,
+    forward_operands,
+    kernel_serves,
+)
 
 __all__ = ["applies", "triton_lif_backward", "triton_lif_forward", "triton_status"]
 
@@ -108,13 +112,7 @@ def _reset_for_tests() -> None:
 
 def applies(x: Tensor, threshold: Any, decay: Any) -> bool:
     """Whether a scan over ``x`` with these parameters runs in the Triton kernels."""
-    if x.device.type != "cuda" or x.dtype not in (torch.float32, torch.float64):
-        return False
-    if isinstance(threshold, Tensor) or isinstance(decay, Tensor):
-        return False
-    if x.dim() < 2 or x.numel() == 0:
-        return False
-    return _kernels() is not None
+    return kernel_serves(x, threshold, decay, "cuda") and _kernels() is not None
 
 
 def _constants(like: Tensor, *values: float) -> Tensor:
@@ -138,24 +136,19 @@ def triton_lif_forward(
     start at rest (the same contract as the native CPU kernel)."""
     kernels = _kernels()
     assert kernels is not None
-    drive = drive.contiguous()
-    n_steps, m = drive.shape[0], drive[0].numel()
-    if v0 is not None:
-        v0 = v0.to(drive.dtype).expand(drive.shape[1:]).contiguous()
-    if s0 is not None:
-        s0 = s0.to(drive.dtype).expand(drive.shape[1:]).contiguous()
-    spikes = torch.empty_like(drive)
-    v_seq = torch.empty_like(drive) if keep_membranes else None
-    v_last = torch.empty_like(drive[0])
-    consts = _constants(drive, 1.0 if decay is None else float(decay), float(threshold))
+    ops = forward_operands(drive, v0, s0, keep_membranes)
+    n_steps, m = ops.drive.shape[0], ops.drive[0].numel()
+    consts = _constants(ops.drive, 1.0 if decay is None else float(decay), float(threshold))
+    unread = ops.drive  # for the pointers the kernel does not read (a constexpr says so)
     kernels[0][_grid(m)](
-        drive, drive if v0 is None else v0, drive if s0 is None else s0, consts, spikes,
-        spikes if v_seq is None else v_seq, v_last, m, N_STEPS=n_steps,
-        HAS_V0=v0 is not None, HAS_S0=s0 is not None, HAS_DECAY=decay is not None,
-        RESET=_RESET_CODES[reset], RECORD=v_seq is not None, BLOCK=BLOCK,
+        ops.drive, ops.v0 if ops.v0 is not None else unread,
+        ops.s0 if ops.s0 is not None else unread, consts, ops.spikes,
+        ops.v_seq if ops.v_seq is not None else ops.spikes, ops.v_last, m, N_STEPS=n_steps,
+        HAS_V0=ops.v0 is not None, HAS_S0=ops.s0 is not None, HAS_DECAY=decay is not None,
+        RESET=_RESET_CODES[reset], RECORD=ops.v_seq is not None, BLOCK=BLOCK,
         enable_fp_fusion=False,
     )  # fmt: skip
-    return spikes, v_seq, v_last
+    return ops.spikes, ops.v_seq, ops.v_last
 
 
 def triton_lif_backward(
@@ -171,27 +164,24 @@ def triton_lif_backward(
     """``u_t = dL/dv_t`` for all ``t`` (``(T, N, *F)``), as the native CPU kernel computes it."""
     kernels = _kernels()
     assert kernels is not None
-    dtype = v_seq.dtype
-    v_seq = v_seq.contiguous()
-    n_steps, m = v_seq.shape[0], v_seq[0].numel()
-    if g_spikes is not None:
-        g_spikes = g_spikes.to(dtype).expand_as(v_seq).contiguous()
-    if g_v_last is not None:
-        g_v_last = g_v_last.to(dtype).expand(v_seq.shape[1:]).contiguous()
-    code, param = surrogate_code(surrogate)
-    d_given = surrogate.derivative_(v_seq - threshold).to(dtype).contiguous() if code == 0 else None
+    ops = backward_operands(v_seq, g_spikes, g_v_last, threshold, surrogate)
+    n_steps, m = ops.v_seq.shape[0], ops.v_seq[0].numel()
     if reset == "zero":
         carry = _CARRY_ZERO if detach_reset else _CARRY_ZERO_DS
     elif reset == "subtract" and not detach_reset:
         carry = _CARRY_SUBTRACT_DS
     else:
         carry = _CARRY_PLAIN
-    g_v = torch.empty_like(v_seq)
-    consts = _constants(v_seq, 1.0 if decay is None else float(decay), float(threshold), param)
+    consts = _constants(
+        ops.v_seq, 1.0 if decay is None else float(decay), float(threshold), ops.surrogate_param
+    )
+    unread = ops.v_seq  # for the pointers the kernel does not read (a constexpr says so)
     kernels[1][_grid(m)](
-        v_seq, v_seq if g_spikes is None else g_spikes, v_seq if g_v_last is None else g_v_last,
-        v_seq if d_given is None else d_given, consts, g_v, m, (n_steps - 1) * m,
-        N_STEPS=n_steps, HAS_GS=g_spikes is not None, HAS_GVLAST=g_v_last is not None,
-        SURROGATE=code, CARRY=carry, BLOCK=BLOCK, enable_fp_fusion=False,
+        ops.v_seq, ops.g_spikes if ops.g_spikes is not None else unread,
+        ops.g_v_last if ops.g_v_last is not None else unread,
+        ops.d_given if ops.d_given is not None else unread, consts, ops.g_v, m,
+        (n_steps - 1) * m, N_STEPS=n_steps, HAS_GS=ops.g_spikes is not None,
+        HAS_GVLAST=ops.g_v_last is not None, SURROGATE=ops.surrogate_code, CARRY=carry,
+        BLOCK=BLOCK, enable_fp_fusion=False,
     )  # fmt: skip
-    return g_v
+    return ops.g_v
