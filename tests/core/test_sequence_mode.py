@@ -303,6 +303,18 @@ def test_the_slicing_wrapper_is_removed_when_the_net_raises() -> None:
     assert "forward" not in conv.__dict__
 
 
+@pytest.mark.parametrize(("limit", "patched"), [(4, True), (15, False), (100, False)])
+def test_convolutions_are_patched_only_when_a_pass_exceeds_the_limit(
+    limit: int, patched: bool
+) -> None:
+    net = _conv_net()
+    seen: list[bool] = []
+    net[0].register_forward_hook(lambda m, i, o: seen.append("forward" in m.__dict__))
+    x = torch.rand(3, 5, 1, 6, 6, dtype=torch.float64)
+    SpikingNet(net, (3,), mode="sequence", max_conv_batch=limit)(x)
+    assert seen and all(seen) == patched and any(seen) == patched  # N*T = 15 merged samples
+
+
 def test_auto_conv_slices_on_cpu_only() -> None:
     from spikingtorch.net import AUTO_CONV_BATCH_CPU
 

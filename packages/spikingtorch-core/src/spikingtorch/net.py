@@ -379,6 +379,8 @@ class SpikingNet(nn.Module):
         x_tm = x.transpose(0, 1) if self.batch_first else x
         chunk = self._time_chunk(n_steps, batch, x.device)
         conv_slice = self._conv_slice(x.device)
+        if conv_slice is not None and chunk * batch <= conv_slice:
+            conv_slice = None  # every merged pass fits one convolution call: nothing to patch
         outs: list[Tensor] = []
         with self._merged_time(conv_slice) as neurons:
             for t0 in range(0, n_steps, chunk):
