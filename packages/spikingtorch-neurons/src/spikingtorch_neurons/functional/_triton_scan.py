@@ -7,8 +7,9 @@ loops over time inside the kernel, keeping ``(v, s)`` in registers:
 * forward: ``r_t = reset(v_{t-1}, s_{t-1})``, ``v_t = a r_t + x_t`` (``a = decay``, or no
   multiplication for the IF), ``s_t = [v_t > theta]``; writes the spikes, the membranes when
   autograd needs them, and ``v_{T-1}``. The operations and their order are the step function's
-  and the kernel is compiled without fused multiply-add, so the spikes and membranes are
-  bit-identical to stepping on the same device.
+  and the kernel is compiled without fused multiply-add, so the spikes and membranes are meant
+  to be bit-identical to stepping on the same device (shown in the interpreter; the test on a
+  GPU is pending). ``T`` is a compile-time constant: one compilation per sequence length.
 * backward: ``u_t = d_t g_t + A_t u_{t+1}`` from ``t = T-1`` down (``d_t`` the surrogate
   derivative at ``v_t - theta``, computed in the kernel for the five core surrogates or passed
   in, ``A_t`` the reset's carry), the same recurrence as the native CPU kernel.
