@@ -62,6 +62,24 @@ def _pair(net: nn.Module, **kw: Any) -> tuple[SpikingNet, SpikingNet]:
     return SpikingNet(net, (3,), **kw), SpikingNet(copy.deepcopy(net), (3,), mode="sequence", **kw)
 
 
+def _assert_same_gradients(
+    step: SpikingNet,
+    seq: SpikingNet,
+    ran_step: tuple[Tensor, Tensor],
+    ran_seq: tuple[Tensor, Tensor],
+) -> None:
+    """Backpropagate the same random weighting of both outputs; the input and parameter
+    gradients must agree to 1e-5. ``ran_*`` is ``(input, output)`` of each run."""
+    (x1, y1), (x2, y2) = ran_step, ran_seq
+    w = torch.randn(y1.shape, dtype=torch.float64)
+    (y1 * w).sum().backward()
+    (y2 * w).sum().backward()
+    assert x1.grad is not None and x2.grad is not None
+    torch.testing.assert_close(x2.grad, x1.grad, rtol=1e-5, atol=1e-10)
+    for a, b in zip(step.parameters(), seq.parameters(), strict=True):
+        torch.testing.assert_close(b.grad, a.grad, rtol=1e-5, atol=1e-10)
+
+
 @pytest.mark.parametrize("batch_first", [True, False])
 @pytest.mark.parametrize("make", [_sequential, SeedStyle])
 def test_sequence_equals_step(make: Any, batch_first: bool) -> None:
@@ -74,12 +92,7 @@ def test_sequence_equals_step(make: Any, batch_first: bool) -> None:
     x2 = x.clone().requires_grad_()
     y1, y2 = step(x1), seq(x2)
     assert torch.equal(y1, y2) and 0 < y1.sum() < y1.numel()
-    w = torch.randn(y1.shape, dtype=torch.float64)
-    (y1 * w).sum().backward()
-    (y2 * w).sum().backward()
-    torch.testing.assert_close(x2.grad, x1.grad, rtol=1e-5, atol=1e-10)
-    for a, b in zip(step.parameters(), seq.parameters(), strict=True):
-        torch.testing.assert_close(b.grad, a.grad, rtol=1e-5, atol=1e-10)
+    _assert_same_gradients(step, seq, (x1, y1), (x2, y2))
 
 
 def test_state_after_is_the_last_step_and_streaming_continues() -> None:
@@ -386,12 +399,7 @@ def test_time_chunks_continue_the_state_and_match_step_mode(
     # the first chunk starts at rest, every later one from the state the previous one left
     assert counting.scans == [(k, i > 0) for i, k in enumerate(expected)]
     assert torch.equal(y1, y2) and 0 < y1.sum() < y1.numel()
-    w = torch.randn(y1.shape, dtype=torch.float64)
-    (y1 * w).sum().backward()
-    (y2 * w).sum().backward()
-    torch.testing.assert_close(x2.grad, x1.grad, rtol=1e-5, atol=1e-10)
-    for a, b in zip(step.parameters(), seq.parameters(), strict=True):
-        torch.testing.assert_close(b.grad, a.grad, rtol=1e-5, atol=1e-10)
+    _assert_same_gradients(step, seq, (x1, y1), (x2, y2))
     for m in seq.modules():  # the flags do not outlive the call
         if isinstance(m, Neuron):
             assert m._sequence_steps is None and m._sequence_resume is False

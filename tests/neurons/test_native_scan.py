@@ -13,10 +13,12 @@ import pytest
 import torch
 from torch import Tensor
 
-from spikingtorch.surrogate import SurrogateFunction
 from spikingtorch_neurons import LIF
-from spikingtorch_neurons.functional import LIFState, _native, if_step, lif_step
+from spikingtorch_neurons.functional import LIFState, _native
 from spikingtorch_neurons.functional.scan import if_scan, lif_scan
+
+from ._stepping import Shifted as _Shifted
+from ._stepping import step_reference as _steps
 
 needs_compiler = pytest.mark.skipif(
     _native._compiler() is None, reason="no C compiler: the kernel cannot be built here"
@@ -34,30 +36,6 @@ def native_mode(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     yield set_mode
     monkeypatch.delenv("SPIKINGTORCH_NATIVE", raising=False)
     _native._reset_cache_for_tests()
-
-
-class _Shifted(SurrogateFunction):
-    """A surrogate the kernel does not know: its derivative is passed in computed by torch."""
-
-    params = ()
-
-    def _derivative(self, x: Tensor) -> Tensor:
-        return 0.5 / (1 + (2 * x).square()) + 0.1 * torch.sigmoid(x)
-
-
-def _steps(
-    x: Tensor, v0: Tensor, s0: Tensor, decay: float | None, **kw: Any
-) -> tuple[Tensor, Tensor]:
-    """Spikes and last membrane by the step functions (the reference)."""
-    state: Any = LIFState(v0, s0)
-    out = []
-    for x_t in x.unbind(0):
-        if decay is None:
-            s, state = if_step(x_t, state, **kw)
-        else:
-            s, state = lif_step(x_t, state, decay=decay, **kw)
-        out.append(s)
-    return torch.stack(out), state.v
 
 
 def _scan(x: Tensor, v0: Tensor, s0: Tensor, decay: float | None, **kw: Any) -> Any:

@@ -27,17 +27,19 @@ if not ON_GPU:  # Triton decides at import whether its own library is interprete
         )
     os.environ["TRITON_INTERPRET"] = "1"
 if "triton" in os.environ.get("SPIKINGTORCH_TEST_REQUIRE", "").split(","):
-    import triton  # noqa: F401  (tox env "triton": a missing Triton fails, never skips)
+    # tox env "triton": a missing Triton fails, never skips
+    import triton  # type: ignore[import-not-found, unused-ignore]  # noqa: F401
 else:
     pytest.importorskip("triton")
 
-from spikingtorch.surrogate import SurrogateFunction  # noqa: E402
 from spikingtorch.surrogate import get as get_surrogate  # noqa: E402
 from spikingtorch_neurons import LIF  # noqa: E402
-from spikingtorch_neurons.functional import LIFState, if_step, lif_step  # noqa: E402
 from spikingtorch_neurons.functional import _triton_scan as tri  # noqa: E402
 from spikingtorch_neurons.functional import scan as scan_module  # noqa: E402
 from spikingtorch_neurons.functional.scan import lif_scan  # noqa: E402
+
+from ._stepping import Shifted as _Shifted  # noqa: E402
+from ._stepping import step_reference as _steps  # noqa: E402
 
 DEVICE = "cuda" if ON_GPU else "cpu"
 RESETS = ("zero", "subtract", "none")
@@ -56,33 +58,12 @@ def kernels(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     tri._reset_for_tests()
 
 
-class _Shifted(SurrogateFunction):
-    """A surrogate the kernel does not know: its derivative is passed in."""
-
-    params = ()
-
-    def _derivative(self, x: Tensor) -> Tensor:
-        return 0.5 / (1 + (2 * x).square()) + 0.1 * torch.sigmoid(x)
-
-
 def _inputs(shape: Any, dtype: torch.dtype, seed: int = 0) -> tuple[Tensor, Tensor, Tensor]:
     g = torch.Generator().manual_seed(seed)
     x = 1.4 * torch.rand(shape, generator=g, dtype=torch.float64) - 0.2
     v0 = torch.rand(shape[1:], generator=g, dtype=torch.float64)
     s0 = (torch.rand(shape[1:], generator=g) > 0.5).double()
     return tuple(t.to(device=DEVICE, dtype=dtype) for t in (x, v0, s0))  # type: ignore[return-value]
-
-
-def _steps(x: Tensor, v0: Tensor, s0: Tensor, decay: float | None, **kw: Any) -> Any:
-    state: Any = LIFState(v0, s0)
-    out = []
-    for x_t in x.unbind(0):
-        if decay is None:
-            s, state = if_step(x_t, state, **kw)
-        else:
-            s, state = lif_step(x_t, state, decay=decay, **kw)
-        out.append(s)
-    return torch.stack(out), state.v
 
 
 def test_status_and_switch(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -231,7 +231,7 @@ def _kernel(drive: Tensor, threshold: Param, decay: Param | None) -> tuple[Any, 
     """The kernel pair that serves a scan over ``drive``, or ``None`` (the eager scans run)."""
     if _native.applies(drive, threshold, decay):
         return _NATIVE
-    if drive.device.type == "cuda" and _triton.applies(drive, threshold, decay):
+    if _triton.applies(drive, threshold, decay):  # checks the device before Triton
         return _TRITON
     return None
 
