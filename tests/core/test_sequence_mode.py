@@ -451,3 +451,42 @@ def test_a_chunk_whose_state_does_not_fit_raises() -> None:
     model = SpikingNet(nn.Sequential(Grow(), Leaky()), mode="sequence", time_chunk=2)
     with pytest.raises(ValueError, match="state left by the previous time chunk does not fit"):
         model(torch.rand(2, 4, 3))
+
+
+class _ViewScan(Leaky):
+    """A neuron whose scan returns a state that views its spike sequence (``spikes[-1]``)."""
+
+    def scan(self, x_seq: Tensor, state: Any = None) -> tuple[Tensor, Any]:
+        spikes, last = super().scan(x_seq, state)
+        return spikes, _State(last.v, spikes[-1])
+
+
+def test_the_kept_state_does_not_view_the_spike_sequence() -> None:
+    neuron = _ViewScan()
+    model = SpikingNet(nn.Sequential(nn.Linear(4, 5), neuron), mode="sequence").double()
+    x = torch.rand(3, 6, 4, dtype=torch.float64) * 2
+    y = model(x).detach()
+    state = neuron.state
+    # a copy of the last step's spikes: holding it does not keep all T*N spikes alive
+    assert state.s._base is None
+    assert torch.equal(state.s, y[:, -1])
+    # the copy keeps the gradient path of the original (a later chunk resumes from it)
+    xg = x.clone().requires_grad_()
+    model.time_chunk = 2
+    model(xg)
+    (g,) = torch.autograd.grad(neuron.state.s.sum() + neuron.state.v.sum(), xg)
+    assert g[:, :4].abs().sum() > 0
+
+
+def test_a_new_sequence_drops_the_old_state_before_the_pass() -> None:
+    neuron = Leaky()
+    seen: list[Any] = []
+    neuron.register_forward_pre_hook(lambda m, args: seen.append(m.state))
+    net = nn.Sequential(nn.Linear(4, 5), neuron).double()
+    model = SpikingNet(net, mode="sequence", time_chunk=2)
+    x = torch.rand(3, 5, 4, dtype=torch.float64) * 2
+    model(x)
+    model(x)
+    # each call's first chunk finds no state (the previous call's was dropped first, so its
+    # memory is reused by this pass); the later chunks find the state of the chunk before
+    assert [s is None for s in seen] == [True, False, False] * 2

@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import Tensor
 
-from spikingtorch_neurons import LIF
+from spikingtorch_neurons import IF, LIF
 from spikingtorch_neurons.functional import LIFState, _native
 from spikingtorch_neurons.functional.scan import if_scan, lif_scan
 
@@ -268,3 +268,61 @@ def test_baseline_build_agrees_bit_for_bit_with_the_default_one(
     for a, b in zip(*results, strict=True):
         assert torch.equal(a, b)
     assert 0 < float(results[0][0].detach().mean()) < 1
+
+
+@needs_compiler
+@pytest.mark.parametrize("grad", [False, True])
+@pytest.mark.parametrize("kernel", ["1", "0"])
+def test_the_state_of_a_scan_has_its_own_memory(native_mode: Any, kernel: str, grad: bool) -> None:
+    native_mode(kernel)
+    x, v0, s0 = _inputs((6, 3, 10), torch.float64, seed=7)
+    ref_s, ref_v = _steps(x, v0, s0, 0.8)
+    with torch.set_grad_enabled(grad):
+        for start in (None, LIFState(v0, s0)):
+            spikes, state = lif_scan(x.requires_grad_(grad), start, decay=0.8)
+            if start is not None:
+                assert torch.equal(spikes, ref_s) and torch.equal(state.v, ref_v)
+            # the last spikes, copied: keeping the state does not keep all T steps alive
+            assert torch.equal(state.s, spikes[-1]) and state.s._base is None
+            assert state.s.data_ptr() != spikes[-1].data_ptr()
+            assert state.s.requires_grad == grad
+
+
+@needs_compiler
+def test_no_grad_from_rest_is_one_kernel_call(native_mode: Any) -> None:
+    native_mode("1")
+    x, _, _ = _inputs((5, 4, 7), torch.float32, seed=3)
+    zero = torch.zeros_like(x[0])
+    ref_s, ref_v = _steps(x, zero, zero, 0.9, threshold=0.8, reset="subtract")
+    assert _native.forward_from_rest(x, 0.8, 0.9, "subtract") is None  # not loaded yet
+    assert _native.native_available()
+    done = _native.forward_from_rest(x, 0.8, 0.9, "subtract")
+    assert done is not None
+    spikes, v_last, s_last = done
+    assert torch.equal(spikes, ref_s) and torch.equal(v_last, ref_v)
+    assert torch.equal(s_last, ref_s[-1]) and s_last._base is None
+    # everything the general path handles itself is declined
+    assert _native.forward_from_rest(x.transpose(1, 2), 0.8, 0.9, "zero") is None
+    assert _native.forward_from_rest(x.half(), 0.8, 0.9, "zero") is None
+    assert _native.forward_from_rest(x, torch.tensor(0.8), 0.9, "zero") is None
+    assert _native.forward_from_rest(x[:, :0], 0.8, 0.9, "zero") is None
+    # the modules take it under no_grad from rest, and only then
+    calls: list[int] = []
+
+    def counted(*args: Any) -> Any:
+        calls.append(1)
+        return _native.forward_from_rest(*args)
+
+    from spikingtorch_neurons import integrate_fire, leaky
+
+    for module, neuron in ((leaky, LIF(decay=0.9, threshold=0.8)), (integrate_fire, IF())):
+        calls.clear()
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(module, "forward_from_rest", counted)
+            with torch.no_grad():
+                spikes, state = neuron.scan(x)
+            assert calls == [1] and state.s._base is None
+            neuron.scan(x)  # autograd on: the autograd Function
+            with torch.no_grad():
+                neuron.scan(x, state)  # resuming: the general path
+            assert calls == [1]

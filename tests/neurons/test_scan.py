@@ -188,11 +188,11 @@ def test_scan_follows_the_device_meta() -> None:
 # -- the networks in sequence mode ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("batch_first", [True, False])
+@pytest.mark.parametrize(("batch_first", "time_chunk"), [(True, None), (False, None), (True, 3)])
 @pytest.mark.parametrize("reset", RESETS)
 @pytest.mark.parametrize("neuron", ["if", "lif"])
 def test_conv_net_sequence_mode_equals_step_mode(
-    neuron: str, reset: str, batch_first: bool
+    neuron: str, reset: str, batch_first: bool, time_chunk: int | None
 ) -> None:
     torch.manual_seed(0)
     params: dict[str, Any] = {"reset": reset}
@@ -203,7 +203,9 @@ def test_conv_net_sequence_mode_equals_step_mode(
         for p in net.parameters():
             p.mul_(3.0)  # enough drive for spikes in every layer
     step = SpikingNet(net, (3,), batch_first=batch_first)
-    seq = SpikingNet(copy.deepcopy(net), (3,), batch_first=batch_first, mode="sequence")
+    seq = SpikingNet(
+        copy.deepcopy(net), (3,), batch_first=batch_first, mode="sequence", time_chunk=time_chunk
+    )  # time_chunk=3: the later chunks resume from (and back-propagate into) the kept state
     x = (torch.rand(6, 7, 1, 12, 12) < 0.4).double()
     if not batch_first:
         x = x.transpose(0, 1)

@@ -95,12 +95,15 @@ def test_forward_is_bit_identical_to_stepping(
         v0, s0 = torch.zeros_like(v0), torch.zeros_like(s0)
     ref_s, ref_v = _steps(x, v0, s0, decay, threshold=0.7, reset=reset)
     given = start == "given"
-    for record in (True, False):
-        spikes, v_seq, v_last = tri.triton_lif_forward(
-            x, v0 if given else None, s0 if given else None, 0.7, decay, reset, record
+    for record, last in ((True, False), (False, True)):
+        spikes, v_seq, v_last, s_last = tri.triton_lif_forward(
+            x, v0 if given else None, s0 if given else None, 0.7, decay, reset, record, last
         )
         assert torch.equal(spikes, ref_s) and torch.equal(v_last, ref_v)
         assert (v_seq is not None) == record
+        assert (s_last is not None) == last
+        if s_last is not None:  # its own memory, equal to the last spike row
+            assert s_last._base is None and torch.equal(s_last, ref_s[-1])
         if v_seq is not None:
             assert torch.equal(v_seq[-1], ref_v)
     assert 0 < float(ref_s.mean()) < 1 or ref_s.numel() < 10
@@ -127,7 +130,7 @@ def test_backward_equals_autograd_of_steps(
     c = torch.randn(ref_v.shape, generator=torch.Generator().manual_seed(3), dtype=x.dtype)
     g, c = g.to(DEVICE), c.to(DEVICE)
     (want,) = torch.autograd.grad((ref_s * g).sum() + (ref_v * c).sum(), x, retain_graph=True)
-    _, v_seq, _ = tri.triton_lif_forward(x.detach(), v0, s0, 0.7, decay, reset, True)
+    _, v_seq, _, _ = tri.triton_lif_forward(x.detach(), v0, s0, 0.7, decay, reset, True)
     assert v_seq is not None
     got = tri.triton_lif_backward(v_seq, g, c, 0.7, decay, reset, detach_reset, sg)
     torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-9)

@@ -383,6 +383,10 @@ class SpikingNet(nn.Module):
             conv_slice = None  # every merged pass fits one convolution call: nothing to patch
         outs: list[Tensor] = []
         with self._merged_time(conv_slice) as neurons:
+            # every neuron starts this sequence at rest: drop the last sequence's states now,
+            # so that their memory is free for this pass (see Neuron._forward_merged)
+            for m in neurons:
+                m.__dict__["_state"] = None
             for t0 in range(0, n_steps, chunk):
                 k = min(chunk, n_steps - t0)
                 # later chunks continue from the state the previous chunk left in every neuron;

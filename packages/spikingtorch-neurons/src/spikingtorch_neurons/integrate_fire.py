@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
 from spikingtorch.neuron import Neuron
@@ -16,6 +17,7 @@ from spikingtorch_neurons._params import (
     store,
 )
 from spikingtorch_neurons.functional import IFState, Param, check_reset
+from spikingtorch_neurons.functional._native import forward_from_rest
 from spikingtorch_neurons.functional.fused_step import if_step_fused
 from spikingtorch_neurons.functional.scan import if_scan
 
@@ -100,12 +102,18 @@ class IF(Neuron):
         """
         if not fused_scan_applies(self, IF, x_seq):
             return super().scan(x_seq, state)
-        if state is None:  # start at rest: the scan needs no zero tensors for that
-            check_input(self, x_seq[0], threshold=self.threshold)
+        threshold = self.threshold
+        if state is None and not torch.is_grad_enabled():
+            done = forward_from_rest(x_seq, threshold, None, self.reset)
+            if done is not None:  # the no-grad kernel call of sequence mode, nothing else
+                return done[0], IFState(done[1], done[2])
+        # starting at rest needs no zero tensors, but the input still gets the step's checks
+        if state is None and (not x_seq.is_floating_point() or isinstance(threshold, Tensor)):
+            check_input(self, x_seq[0], threshold=threshold)
         return if_scan(
             x_seq,
             state,
-            threshold=like(self.threshold, x_seq),
+            threshold=like(threshold, x_seq),
             reset=self.reset,
             surrogate=self.surrogate,
             detach_reset=self.detach_reset,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 from torch import Tensor, nn
 
 from spikingtorch.neuron import Neuron
@@ -22,6 +23,7 @@ from spikingtorch_neurons._params import (
     tau_of,
 )
 from spikingtorch_neurons.functional import LIFState, Param, check_reset
+from spikingtorch_neurons.functional._native import forward_from_rest
 from spikingtorch_neurons.functional.fused_step import lif_step_fused
 from spikingtorch_neurons.functional.scan import lif_scan
 
@@ -201,18 +203,29 @@ class LIF(LeakyNeuron):
         """
         if not fused_scan_applies(self, LIF, x_seq):
             return super().scan(x_seq, state)
-        if state is None:  # start at rest: the scan needs no zero tensors for that
-            check_input(
-                self,
-                x_seq[0],
-                decay=self.decay,
-                threshold=self.threshold,
-                input_scale=self.input_scale,
-            )
+        decay, threshold, scale = self.decay, self.threshold, self.input_scale
+        if state is None and scale is None and not torch.is_grad_enabled():
+            done = forward_from_rest(x_seq, threshold, decay, self.reset)
+            if done is not None:  # the no-grad kernel call of sequence mode, nothing else
+                return done[0], LIFState(done[1], done[2])
+        # starting at rest needs no zero tensors, but the input still gets the step's checks
+        # (per-neuron tensors must broadcast to it); with float parameters only its dtype
+        if state is None and (
+            not x_seq.is_floating_point()
+            or isinstance(decay, Tensor)
+            or isinstance(threshold, Tensor)
+            or isinstance(scale, Tensor)
+        ):
+            check_input(self, x_seq[0], decay=decay, threshold=threshold, input_scale=scale)
         return lif_scan(
             x_seq,
             state,
-            **self._membrane_args(x_seq),
+            decay=like(decay, x_seq),
+            threshold=like(threshold, x_seq),
+            input_scale=None if scale is None else like(scale, x_seq),
+            reset=self.reset,
+            surrogate=self.surrogate,
+            detach_reset=self.detach_reset,
         )
 
     def extra_repr(self) -> str:

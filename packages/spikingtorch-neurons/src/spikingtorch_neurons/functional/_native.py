@@ -47,6 +47,7 @@ from torch import Tensor
 
 __all__ = [
     "SURROGATE_CODES",
+    "forward_from_rest",
     "native_available",
     "native_lif_backward",
     "native_lif_forward",
@@ -55,7 +56,7 @@ __all__ = [
 
 _SOURCE = Path(__file__).with_name("_native_scan.c")
 _FLAGS = ("-O3", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math")
-_ABI_VERSION = 2
+_ABI_VERSION = 3
 _RESET_CODES = {"zero": 0, "subtract": 1, "none": 2}
 
 #: Surrogate classes whose derivative the kernel computes itself, by ``(module, class)`` name,
@@ -74,7 +75,7 @@ SURROGATE_CODES: dict[tuple[str, str], tuple[int, str | None]] = {
 PARALLEL_MIN_ELEMENTS = 1 << 16
 
 _lock = threading.Lock()
-_state: dict[str, Any] = {"lib": None, "status": None}
+_state: dict[str, Any] = {"lib": None, "status": None, "fns": {}}
 
 
 def _mode() -> str:
@@ -175,15 +176,22 @@ def _open(compiler: str) -> tuple[ctypes.CDLL, Path, str]:
     return ctypes.CDLL(str(path)), path, "pthreads" + (f" (OpenMP: {errors[0]})" if errors else "")
 
 
-def _declare(lib: ctypes.CDLL) -> None:
+def _declare(lib: ctypes.CDLL) -> dict[torch.dtype, tuple[Any, Any]]:
+    """Declare the kernels' signatures; returns ``{dtype: (forward, backward)}``."""
     ptr, i64, i32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int
-    for suffix, real in (("f32", ctypes.c_float), ("f64", ctypes.c_double)):
+    fns = {}
+    for dtype, suffix, real in (
+        (torch.float32, "f32", ctypes.c_float),
+        (torch.float64, "f64", ctypes.c_double),
+    ):
         fwd = getattr(lib, f"st_lif_forward_{suffix}")
         fwd.restype = None
-        fwd.argtypes = [ptr] * 6 + [i64, i64, real, i32, real, i32, i32]
+        fwd.argtypes = [ptr] * 7 + [i64, i64, real, i32, real, i32, i32]
         bwd = getattr(lib, f"st_lif_backward_{suffix}")
         bwd.restype = None
         bwd.argtypes = [ptr] * 5 + [i64, i64, real, i32, real, i32, i32, i32, real, i32]
+        fns[dtype] = (fwd, bwd)
+    return fns
 
 
 def _load() -> ctypes.CDLL | None:
@@ -195,6 +203,7 @@ def _load() -> ctypes.CDLL | None:
             return _state["lib"]
         mode = _mode()
         lib = None
+        fns: dict[torch.dtype, tuple[Any, Any]] = {}
         if mode == "off":
             status = "disabled (SPIKINGTORCH_NATIVE=0)"
         else:
@@ -204,15 +213,15 @@ def _load() -> ctypes.CDLL | None:
             else:
                 try:
                     lib, path, threading_kind = _open(compiler)
-                    _declare(lib)
+                    fns = _declare(lib)
                     version = lib.st_native_abi_version()
                     if version != _ABI_VERSION:
                         raise RuntimeError(f"ABI version {version}, expected {_ABI_VERSION}")
                     status = f"enabled ({path}; {threading_kind})"
                 except (OSError, RuntimeError, subprocess.SubprocessError, AttributeError) as exc:
-                    lib = None
+                    lib, fns = None, {}
                     status = f"unavailable: building the kernel failed: {exc}"
-        _state["lib"], _state["status"] = lib, status
+        _state["lib"], _state["status"], _state["fns"] = lib, status, fns
         return lib
 
 
@@ -239,7 +248,7 @@ def native_available() -> bool:
 def _reset_cache_for_tests() -> None:
     """Forget the loaded library and its status (the next scan looks again)."""
     with _lock:
-        _state["lib"], _state["status"] = None, None
+        _state["lib"], _state["status"], _state["fns"] = None, None, {}
 
 
 def kernel_serves(x: Tensor, threshold: Any, decay: Any, device_type: str) -> bool:
@@ -267,8 +276,13 @@ def _ptr(t: Tensor | None) -> int | None:
     return None if t is None else t.data_ptr()
 
 
-def _suffix(dtype: torch.dtype) -> str:
-    return "f32" if dtype == torch.float32 else "f64"
+def _kernels_for(dtype: torch.dtype) -> tuple[Any, Any]:
+    """The loaded ``(forward, backward)`` ctypes functions for ``dtype``."""
+    fns = _state["fns"]
+    if not fns:
+        _load()
+        fns = _state["fns"]
+    return fns[dtype]
 
 
 class ForwardOperands(NamedTuple):
@@ -280,22 +294,40 @@ class ForwardOperands(NamedTuple):
     spikes: Tensor
     v_seq: Tensor | None
     v_last: Tensor
+    s_last: Tensor | None
+
+
+def _dense(t: Tensor, dtype: torch.dtype, shape: torch.Size) -> Tensor:
+    """``t`` cast to ``dtype``, broadcast to ``shape`` and contiguous (no copy when it is)."""
+    if t.dtype != dtype:
+        t = t.to(dtype)
+    if t.shape != shape:
+        t = t.expand(shape)
+    return t if t.is_contiguous() else t.contiguous()
 
 
 def forward_operands(
-    drive: Tensor, v0: Tensor | None, s0: Tensor | None, keep_membranes: bool
+    drive: Tensor,
+    v0: Tensor | None,
+    s0: Tensor | None,
+    keep_membranes: bool,
+    last_spikes: bool = False,
 ) -> ForwardOperands:
     """The kernels' forward operands: ``(T, M)``-contiguous drive, ``(M,)`` states (``None``:
-    at rest), and outputs allocated like the drive."""
-    drive = drive.contiguous()
+    at rest), and outputs allocated like the drive (``v_seq`` when ``keep_membranes``,
+    ``s_last``, a copy of the last spike row, when ``last_spikes``)."""
+    if not drive.is_contiguous():
+        drive = drive.contiguous()
+    step_shape = drive.shape[1:]
     if v0 is not None:
-        v0 = v0.to(drive.dtype).expand(drive.shape[1:]).contiguous()
+        v0 = _dense(v0, drive.dtype, step_shape)
     if s0 is not None:
-        s0 = s0.to(drive.dtype).expand(drive.shape[1:]).contiguous()
+        s0 = _dense(s0, drive.dtype, step_shape)
+    spikes = torch.empty_like(drive)
     v_seq = torch.empty_like(drive) if keep_membranes else None
-    return ForwardOperands(
-        drive, v0, s0, torch.empty_like(drive), v_seq, torch.empty_like(drive[0])
-    )
+    v_last = drive.new_empty(step_shape)
+    s_last = drive.new_empty(step_shape) if last_spikes else None
+    return ForwardOperands(drive, v0, s0, spikes, v_seq, v_last, s_last)
 
 
 class BackwardOperands(NamedTuple):
@@ -320,11 +352,12 @@ def backward_operands(
     """The kernels' backward operands; ``d_given`` holds the surrogate derivative when the
     kernel does not know the surrogate (code 0), computed by the surrogate itself."""
     dtype = v_seq.dtype
-    v_seq = v_seq.contiguous()
+    if not v_seq.is_contiguous():
+        v_seq = v_seq.contiguous()
     if g_spikes is not None:
-        g_spikes = g_spikes.to(dtype).expand_as(v_seq).contiguous()
+        g_spikes = _dense(g_spikes, dtype, v_seq.shape)
     if g_v_last is not None:
-        g_v_last = g_v_last.to(dtype).expand(v_seq.shape[1:]).contiguous()
+        g_v_last = _dense(g_v_last, dtype, v_seq.shape[1:])
     code, param = surrogate_code(surrogate)
     d_given = None
     if code == 0:
@@ -342,30 +375,82 @@ def native_lif_forward(
     decay: float | None,
     reset: str,
     keep_membranes: bool,
-) -> tuple[Tensor, Tensor | None, Tensor]:
-    """``(spikes, v_seq or None, v_last)`` for ``drive`` ``(T, N, *F)`` (see the C source);
-    ``v0``/``s0`` ``None`` start at rest."""
-    lib = _load()
-    assert lib is not None
-    ops = forward_operands(drive, v0, s0, keep_membranes)
+    last_spikes: bool = False,
+) -> tuple[Tensor, Tensor | None, Tensor, Tensor | None]:
+    """``(spikes, v_seq or None, v_last, s_last or None)`` for ``drive`` ``(T, N, *F)`` (see
+    the C source); ``v0``/``s0`` ``None`` start at rest. ``s_last`` (with ``last_spikes``) is
+    the last spike row in its own memory, for a state that must not keep the spikes alive."""
+    ops = forward_operands(drive, v0, s0, keep_membranes, last_spikes)
     n_steps = ops.drive.shape[0]
-    m = ops.drive[0].numel()
-    getattr(lib, f"st_lif_forward_{_suffix(ops.drive.dtype)}")(
-        _ptr(ops.drive),
+    m = ops.drive.numel() // n_steps
+    _kernels_for(ops.drive.dtype)[0](
+        ops.drive.data_ptr(),
         _ptr(ops.v0),
         _ptr(ops.s0),
-        _ptr(ops.spikes),
+        ops.spikes.data_ptr(),
         _ptr(ops.v_seq),
-        _ptr(ops.v_last),
+        ops.v_last.data_ptr(),
+        _ptr(ops.s_last),
         n_steps,
         m,
-        1.0 if decay is None else float(decay),
+        1.0 if decay is None else decay,
         decay is not None,
-        float(threshold),
+        threshold,
         _RESET_CODES[reset],
         _threads(n_steps * m),
     )
-    return ops.spikes, ops.v_seq, ops.v_last
+    return ops.spikes, ops.v_seq, ops.v_last, ops.s_last
+
+
+def forward_from_rest(
+    x: Tensor, threshold: Any, decay: Any, reset: str
+) -> tuple[Tensor, Tensor, Tensor] | None:
+    """``(spikes, v_last, s_last)`` of a scan from rest without autograd, or ``None`` when the
+    kernel does not serve it (not built yet, not a contiguous float32/float64 CPU tensor, a
+    tensor threshold or decay, an empty input).
+
+    The no-grad fast path of sequence mode: the same kernel call as
+    :func:`native_lif_forward` with every check and allocation inline. Right after a
+    convolution has streamed megabytes through the caches, each extra Python call and tensor
+    operation here costs several times what it costs in a hot loop.
+    """
+    fns = _state["fns"].get(x.dtype)
+    if (
+        fns is None
+        or not x.is_cpu
+        or not x.is_contiguous()
+        or isinstance(threshold, Tensor)
+        or isinstance(decay, Tensor)
+        or x.dim() < 2
+    ):
+        return None
+    n_steps, elements = x.shape[0], x.numel()
+    if elements == 0:
+        return None
+    m = elements // n_steps
+    spikes = torch.empty_like(x)
+    v_last = x.new_empty(x.shape[1:])
+    s_last = x.new_empty(x.shape[1:])
+    threads = 1
+    if elements >= PARALLEL_MIN_ELEMENTS:
+        threads = max(1, min(torch.get_num_threads(), elements // PARALLEL_MIN_ELEMENTS))
+    fns[0](
+        x.data_ptr(),
+        None,
+        None,
+        spikes.data_ptr(),
+        None,
+        v_last.data_ptr(),
+        s_last.data_ptr(),
+        n_steps,
+        m,
+        1.0 if decay is None else decay,
+        decay is not None,
+        threshold,
+        _RESET_CODES[reset],
+        threads,
+    )
+    return spikes, v_last, s_last
 
 
 def surrogate_code(surrogate: Any) -> tuple[int, float]:
@@ -390,24 +475,22 @@ def native_lif_backward(
     surrogate: Any,
 ) -> Tensor:
     """``u_t = dL/dv_t`` for all ``t`` (``(T, N, *F)``), as the eager chunked backward."""
-    lib = _load()
-    assert lib is not None
     ops = backward_operands(v_seq, g_spikes, g_v_last, threshold, surrogate)
     n_steps = ops.v_seq.shape[0]
-    m = ops.v_seq[0].numel()
-    getattr(lib, f"st_lif_backward_{_suffix(ops.v_seq.dtype)}")(
-        _ptr(ops.v_seq),
+    m = ops.v_seq.numel() // n_steps
+    _kernels_for(ops.v_seq.dtype)[1](
+        ops.v_seq.data_ptr(),
         _ptr(ops.g_spikes),
         _ptr(ops.g_v_last),
         _ptr(ops.d_given),
-        _ptr(ops.g_v),
+        ops.g_v.data_ptr(),
         n_steps,
         m,
-        1.0 if decay is None else float(decay),
+        1.0 if decay is None else decay,
         decay is not None,
-        float(threshold),
+        threshold,
         _RESET_CODES[reset],
-        bool(detach_reset),
+        detach_reset,
         ops.surrogate_code,
         ops.surrogate_param,
         _threads(n_steps * m),

@@ -69,7 +69,7 @@ enum {
 #define ST_CLONES
 #endif
 
-int st_native_abi_version(void) { return 2; }
+int st_native_abi_version(void) { return 3; }
 
 typedef void (*range_fn)(const void *args, int64_t lo, int64_t hi);
 
@@ -167,7 +167,7 @@ int st_native_openmp(void) { return 0; }
 
 typedef struct {
     const T_ *x, *v0, *s0;
-    T_ *spikes, *v_seq, *v_last;
+    T_ *spikes, *v_seq, *v_last, *s_last;
     int64_t n_steps, m;
     T_ decay, theta;
     int has_decay, reset;
@@ -229,13 +229,17 @@ ST_CLONES static void FN(fwd_range)(const void *p, int64_t lo, int64_t hi) {
 #undef ST_ROW
         }
         for (int64_t i = 0; i < n; ++i) a->v_last[b0 + i] = v[i];
+        if (a->s_last) { /* a copy of the last spike row: the state must not view the spikes */
+            const T_ *last = a->spikes + (n_steps - 1) * m + b0;
+            for (int64_t i = 0; i < n; ++i) a->s_last[b0 + i] = last[i];
+        }
     }
 }
 
 void FN(st_lif_forward)(const T_ *x, const T_ *v0, const T_ *s0, T_ *spikes, T_ *v_seq,
-                        T_ *v_last, int64_t n_steps, int64_t m, T_ decay, int has_decay,
+                        T_ *v_last, T_ *s_last, int64_t n_steps, int64_t m, T_ decay, int has_decay,
                         T_ theta, int reset, int nthreads) {
-    FN(fwd_args) a = {x, v0, s0, spikes, v_seq, v_last, n_steps, m, decay, theta, has_decay,
+    FN(fwd_args) a = {x, v0, s0, spikes, v_seq, v_last, s_last, n_steps, m, decay, theta, has_decay,
                       reset};
     parallel_range(FN(fwd_range), &a, m, nthreads);
 }

@@ -132,13 +132,15 @@ def triton_lif_forward(
     decay: float | None,
     reset: str,
     keep_membranes: bool,
-) -> tuple[Tensor, Tensor | None, Tensor]:
-    """``(spikes, v_seq or None, v_last)`` for ``drive`` ``(T, N, *F)``; ``v0``/``s0`` ``None``
-    start at rest (the same contract as the native CPU kernel)."""
+    last_spikes: bool = False,
+) -> tuple[Tensor, Tensor | None, Tensor, Tensor | None]:
+    """``(spikes, v_seq or None, v_last, s_last or None)`` for ``drive`` ``(T, N, *F)``;
+    ``v0``/``s0`` ``None`` start at rest (the same contract as the native CPU kernel)."""
     kernels = _kernels()
     assert kernels is not None
     ops = forward_operands(drive, v0, s0, keep_membranes)
-    n_steps, m = ops.drive.shape[0], ops.drive[0].numel()
+    n_steps = ops.drive.shape[0]
+    m = ops.drive.numel() // n_steps
     consts = _constants(ops.drive, 1.0 if decay is None else float(decay), float(threshold))
     unread = ops.drive  # for the pointers the kernel does not read (a constexpr says so)
     kernels[0][_grid(m)](
@@ -149,7 +151,8 @@ def triton_lif_forward(
         RESET=_RESET_CODES[reset], RECORD=ops.v_seq is not None, BLOCK=BLOCK,
         enable_fp_fusion=False,
     )  # fmt: skip
-    return ops.spikes, ops.v_seq, ops.v_last
+    s_last = ops.spikes[-1].clone() if last_spikes else None
+    return ops.spikes, ops.v_seq, ops.v_last, s_last
 
 
 def triton_lif_backward(
@@ -166,7 +169,8 @@ def triton_lif_backward(
     kernels = _kernels()
     assert kernels is not None
     ops = backward_operands(v_seq, g_spikes, g_v_last, threshold, surrogate)
-    n_steps, m = ops.v_seq.shape[0], ops.v_seq[0].numel()
+    n_steps = ops.v_seq.shape[0]
+    m = ops.v_seq.numel() // n_steps
     if reset == "zero":
         carry = _CARRY_ZERO if detach_reset else _CARRY_ZERO_DS
     elif reset == "subtract" and not detach_reset:

@@ -237,7 +237,11 @@ def _kernel(drive: Tensor, threshold: Param, decay: Param | None) -> tuple[Any, 
 
 
 class _LIFScan(torch.autograd.Function):
-    """The LIF recurrence over ``(T, N, *F)``: ``(x, v0, s0, theta, a, b) -> (spikes, v_last)``.
+    """The LIF recurrence over ``(T, N, *F)``:
+    ``(x, v0, s0, theta, a, b) -> (spikes, v_last, s_last)``.
+
+    ``s_last`` is a copy of ``spikes[-1]`` in its own memory (a state kept between calls then
+    does not keep the whole spike sequence alive); its gradient joins the last step's.
 
     ``a`` is ``None`` for the IF (no multiplication), ``b`` is ``None`` for an unscaled input.
     """
@@ -255,14 +259,15 @@ class _LIFScan(torch.autograd.Function):
         detach_reset: bool,
         surrogate: SurrogateFunction,
         record: bool,
-    ) -> tuple[Tensor, Tensor]:
+    ) -> tuple[Tensor, Tensor, Tensor]:
         drive = x if input_scale is None else input_scale * x
         ctx.kernel = _kernel(drive, threshold, decay)
         v_last: Tensor | None = None
+        s_last: Tensor | None = None
         if ctx.kernel is not None:  # one pass; without autograd only the last membrane is kept
             assert not isinstance(threshold, Tensor) and not isinstance(decay, Tensor)
-            spikes, v_kept, v_last = ctx.kernel[0](
-                drive, v0, s0, threshold, decay, reset, keep_membranes=record
+            spikes, v_kept, v_last, s_last = ctx.kernel[0](
+                drive, v0, s0, threshold, decay, reset, record, True
             )
             v_seq = drive.new_empty((0,)) if v_kept is None else v_kept
         else:  # None is the resting state (the kernel needs no zero tensors for it)
@@ -289,13 +294,20 @@ class _LIFScan(torch.autograd.Function):
         if ctx.save_x:
             tensors.append(x)
         ctx.save_for_backward(*tensors)
-        return spikes, v_seq[-1].clone() if v_last is None else v_last
+        if v_last is None:
+            v_last = v_seq[-1].clone()
+        return spikes, v_last, spikes[-1].clone() if s_last is None else s_last
 
     @staticmethod
     @torch.autograd.function.once_differentiable
-    def backward(ctx: Any, g_spikes: Tensor | None, g_v_last: Tensor | None) -> tuple[Any, ...]:
+    def backward(
+        ctx: Any, g_spikes: Tensor | None, g_v_last: Tensor | None, g_s_last: Tensor | None
+    ) -> tuple[Any, ...]:
         saved = list(ctx.saved_tensors)
         v_seq, v0, s0 = saved[:3]
+        if g_s_last is not None:  # the state's spikes are the last step's: same gradient
+            g_spikes = torch.zeros_like(v_seq) if g_spikes is None else g_spikes.clone()
+            g_spikes[-1] += g_s_last
         params: list[Any] = list(ctx.params)
         for k, i in enumerate(ctx.tensor_params):
             params[i] = saved[3 + k]
@@ -430,6 +442,9 @@ class _LIFScan(torch.autograd.Function):
         return (g_x, g_v0, g_s0, None, None, g_scale, None, None, None, None)
 
 
+_RESET_MODES = ("zero", "subtract", "none")
+
+
 def _run(
     x_seq: Tensor,
     state: LIFState | IFState | None,
@@ -439,21 +454,25 @@ def _run(
     reset: str,
     surrogate: SurrogateFunction | str,
     detach_reset: bool,
-) -> tuple[Tensor, Tensor]:
-    """``(spikes, v_last)``: straight into the one-pass kernel without autograd (nothing to
-    record for a backward), else through :class:`_LIFScan`."""
+) -> tuple[Tensor, Tensor, Tensor]:
+    """``(spikes, v_last, s_last)``: straight into the one-pass kernel without autograd
+    (nothing to record for a backward), else through :class:`_LIFScan`. ``s_last`` equals
+    ``spikes[-1]`` but has its own memory."""
     _check(x_seq)
-    reset = check_reset(reset)
-    sg = get_surrogate(surrogate)
+    if reset not in _RESET_MODES:
+        reset = check_reset(reset)  # raises, naming the valid modes
+    sg = surrogate if isinstance(surrogate, SurrogateFunction) else get_surrogate(surrogate)
     v0, s0 = (None, None) if state is None else (state.v, state.s)
     if not torch.is_grad_enabled() and not isinstance(input_scale, Tensor):
         drive = x_seq if input_scale is None else input_scale * x_seq
         kernel = _kernel(drive, threshold, decay)
         if kernel is not None:
             assert not isinstance(threshold, Tensor) and not isinstance(decay, Tensor)
-            spikes, _, v_last = kernel[0](drive, v0, s0, threshold, decay, reset, False)
-            return spikes, v_last
-    result: tuple[Tensor, Tensor] = _LIFScan.apply(
+            spikes, _, v_last, s_last = kernel[0](
+                drive, v0, s0, threshold, decay, reset, False, True
+            )
+            return spikes, v_last, s_last
+    result: tuple[Tensor, Tensor, Tensor] = _LIFScan.apply(
         x_seq, v0, s0, threshold, decay, input_scale, reset, bool(detach_reset), sg,
         torch.is_grad_enabled(),
     )  # fmt: skip
@@ -497,10 +516,10 @@ def lif_scan(
         >>> spikes.flatten().tolist(), round(state.v.item(), 4)
         ([0.0, 0.0, 1.0], 1.05)
     """
-    spikes, v_last = _run(
+    spikes, v_last, s_last = _run(
         x_seq, state, threshold, decay, input_scale, reset, surrogate, detach_reset
     )
-    return spikes, LIFState(v_last, spikes[-1])
+    return spikes, LIFState(v_last, s_last)
 
 
 def if_scan(
@@ -528,5 +547,7 @@ def if_scan(
         >>> spikes.flatten().tolist()
         [0.0, 1.0, 0.0, 1.0]
     """
-    spikes, v_last = _run(x_seq, state, threshold, None, None, reset, surrogate, detach_reset)
-    return spikes, IFState(v_last, spikes[-1])
+    spikes, v_last, s_last = _run(
+        x_seq, state, threshold, None, None, reset, surrogate, detach_reset
+    )
+    return spikes, IFState(v_last, s_last)
