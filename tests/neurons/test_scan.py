@@ -146,6 +146,32 @@ def test_module_scan_equals_stepping(label: str, neuron: nn.Module) -> None:
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-10)
 
 
+@pytest.mark.parametrize(("label", "neuron"), _neurons(), ids=[n for n, _ in _neurons()])
+def test_merged_layout_scan_equals_scan(label: str, neuron: nn.Module) -> None:
+    """``scan_merged`` (sequence mode's ``(T*N, *F)``) gives what ``scan`` gives, with and
+    without autograd, from rest and from a given state."""
+    neuron = neuron.double()
+    x = (1.4 * torch.rand(8, 3, 5, dtype=torch.float64)).requires_grad_()
+    for start in (None, "given"):
+        state = None
+        if start is not None:
+            with torch.no_grad():
+                _, state = neuron.scan(x[:3])  # type: ignore[operator]
+        spikes, last = neuron.scan(x, state)  # type: ignore[operator]
+        merged, m_last = neuron.scan_merged(x.flatten(0, 1), 8, state)  # type: ignore[operator]
+        assert merged.shape == (24, 5) and torch.equal(merged.view(8, 3, 5), spikes)
+        assert torch.equal(m_last.v, last.v) and torch.equal(m_last.s, last.s)
+        assert m_last.s._base is None
+        leaves = [x, *neuron.parameters()]
+        want = torch.autograd.grad(_loss(spikes, last.v, last.s), leaves)
+        got = torch.autograd.grad(_loss(merged.view(8, 3, 5), m_last.v, m_last.s), leaves)
+        for a, b in zip(got, want, strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+        with torch.no_grad():
+            quiet, q_last = neuron.scan_merged(x.flatten(0, 1), 8, state)  # type: ignore[operator]
+        assert torch.equal(quiet, merged) and torch.equal(q_last.v, last.v)
+
+
 def test_float32_spikes_are_bit_identical() -> None:
     x = 1.5 * torch.rand(16, 32, 20)
     for neuron in (IF(reset="subtract"), LIF(decay=0.9), CompatLIF(tau=3.0)):

@@ -136,6 +136,24 @@ class Neuron(nn.Module):
             out.append(s)
         return torch.stack(out, 0), state
 
+    def scan_merged(self, x: Tensor, n_steps: int, state: Any = None) -> tuple[Tensor, Any]:
+        """:meth:`scan` on sequence mode's time-merged layout.
+
+        Args:
+            x: ``(T*N, *F)``, time-major: rows ``t*N .. (t+1)*N - 1`` are step ``t``.
+            n_steps: ``T`` (it divides ``x.shape[0]``).
+            state: the state before the first step (``(N, *F)`` tensors); ``None`` starts fresh.
+
+        Returns:
+            ``(spikes, state)`` with spikes ``(T*N, *F)``. The default views ``x`` as
+            ``(T, N, *F)``, runs :meth:`scan` and merges the spikes back; a fused neuron may
+            override it to work on the merged tensor directly (no reshapes in the autograd
+            graph). It must give what :meth:`scan` gives.
+        """
+        x_seq = x.reshape(n_steps, x.shape[0] // n_steps, *x.shape[1:])  # a view when contiguous
+        spikes, state = self.scan(x_seq, state)
+        return spikes.reshape(x.shape), state
+
     # -- the seed contract --------------------------------------------------------------------
     def forward(self, x_t: Tensor, init: bool = False) -> Tensor:
         n_steps = getattr(self, "_sequence_steps", None)
@@ -157,14 +175,14 @@ class Neuron(nn.Module):
                 f"(T*N, *F) with T = {n_steps}, got shape {tuple(x.shape)}; a layer before it "
                 "changed the batch dimension, which sequence mode cannot run (use mode='step')"
             )
-        x_seq = x.reshape(n_steps, x.shape[0] // n_steps, *x.shape[1:])  # a view when contiguous
         state = None
         if getattr(self, "_sequence_resume", False):
             state = self._state
-            if state is not None and not _state_matches(state, x_seq[0]):
+            step_shape = (x.shape[0] // n_steps, *x.shape[1:])
+            if state is not None and not _state_matches(state, x, step_shape):
                 raise ValueError(
                     f"{type(self).__name__} in sequence mode: the state left by the previous "
-                    f"time chunk does not fit this chunk's input {tuple(x_seq[0].shape)}; a layer "
+                    f"time chunk does not fit this chunk's input {step_shape}; a layer "
                     "before it changed shape between chunks (use mode='step' or time_chunk=None)"
                 )
         else:
@@ -172,9 +190,9 @@ class Neuron(nn.Module):
             # so its memory is reused (holding it would shift every later allocation of the
             # pass to other, colder memory: ~5 % of a no-grad pass of the seed conv net).
             self.__dict__["_state"] = None
-        spikes, state = self.scan(x_seq, state)
+        spikes, state = self.scan_merged(x, n_steps, state)
         self.__dict__["_state"] = _compact(state)
-        return spikes.reshape(x.shape)
+        return spikes
 
     # -- protocol -----------------------------------------------------------------------------
     @property
@@ -192,12 +210,16 @@ class Neuron(nn.Module):
             self._state = _detach(self._state)
 
 
-def _state_matches(state: Any, x: Tensor) -> bool:
-    """Whether a stored state can continue with input ``x`` (same shape, device, dtype)."""
+def _state_matches(state: Any, x: Tensor, shape: Any = None) -> bool:
+    """Whether a stored state can continue with input ``x`` (same shape, or ``shape`` when
+    given, device and dtype)."""
     first = state[0] if isinstance(state, tuple) else state
     if not isinstance(first, Tensor):
         return True
-    return first.shape == x.shape and first.device == x.device and first.dtype == x.dtype
+    shape = x.shape if shape is None else shape
+    return (
+        tuple(first.shape) == tuple(shape) and first.device == x.device and (first.dtype == x.dtype)
+    )
 
 
 def _pins_more(t: Tensor) -> bool:

@@ -19,7 +19,7 @@ from spikingtorch_neurons._params import (
 from spikingtorch_neurons.functional import IFState, Param, check_reset
 from spikingtorch_neurons.functional._native import forward_from_rest
 from spikingtorch_neurons.functional.fused_step import if_step_fused
-from spikingtorch_neurons.functional.scan import if_scan
+from spikingtorch_neurons.functional.scan import if_scan, if_scan_merged
 
 __all__ = ["IF"]
 
@@ -114,6 +114,31 @@ class IF(Neuron):
             x_seq,
             state,
             threshold=like(threshold, x_seq),
+            reset=self.reset,
+            surrogate=self.surrogate,
+            detach_reset=self.detach_reset,
+        )
+
+    def scan_merged(
+        self, x: Tensor, n_steps: int, state: IFState | None = None
+    ) -> tuple[Tensor, IFState]:
+        """:meth:`scan` on sequence mode's time-merged ``(T*N, *F)`` (see
+        :meth:`spikingtorch.Neuron.scan_merged`): the same fused scan, without reshapes."""
+        if type(self).scan is not IF.scan or not fused_scan_applies(self, IF, x):
+            return super().scan_merged(x, n_steps, state)  # through this class's own scan
+        threshold = self.threshold
+        if state is None and not torch.is_grad_enabled():
+            done = forward_from_rest(x, threshold, None, self.reset, n_steps)
+            if done is not None:  # the no-grad kernel call, nothing else
+                return done[0], IFState(done[1], done[2])
+        if state is None and (not x.is_floating_point() or isinstance(threshold, Tensor)):
+            step = x.view(n_steps, -1, *x.shape[1:])[0]
+            check_input(self, step, threshold=threshold)
+        return if_scan_merged(
+            x,
+            n_steps,
+            state,
+            threshold=like(threshold, x),
             reset=self.reset,
             surrogate=self.surrogate,
             detach_reset=self.detach_reset,

@@ -25,7 +25,7 @@ from spikingtorch_neurons._params import (
 from spikingtorch_neurons.functional import LIFState, Param, check_reset
 from spikingtorch_neurons.functional._native import forward_from_rest
 from spikingtorch_neurons.functional.fused_step import lif_step_fused
-from spikingtorch_neurons.functional.scan import lif_scan
+from spikingtorch_neurons.functional.scan import lif_scan, lif_scan_merged
 
 __all__ = ["LIF", "LeakyNeuron"]
 
@@ -223,6 +223,38 @@ class LIF(LeakyNeuron):
             decay=like(decay, x_seq),
             threshold=like(threshold, x_seq),
             input_scale=None if scale is None else like(scale, x_seq),
+            reset=self.reset,
+            surrogate=self.surrogate,
+            detach_reset=self.detach_reset,
+        )
+
+    def scan_merged(
+        self, x: Tensor, n_steps: int, state: LIFState | None = None
+    ) -> tuple[Tensor, LIFState]:
+        """:meth:`scan` on sequence mode's time-merged ``(T*N, *F)`` (see
+        :meth:`spikingtorch.Neuron.scan_merged`): the same fused scan, without reshapes."""
+        if type(self).scan is not LIF.scan or not fused_scan_applies(self, LIF, x):
+            return super().scan_merged(x, n_steps, state)  # through this class's own scan
+        decay, threshold, scale = self.decay, self.threshold, self.input_scale
+        if state is None and scale is None and not torch.is_grad_enabled():
+            done = forward_from_rest(x, threshold, decay, self.reset, n_steps)
+            if done is not None:  # the no-grad kernel call, nothing else
+                return done[0], LIFState(done[1], done[2])
+        if state is None and (
+            not x.is_floating_point()
+            or isinstance(decay, Tensor)
+            or isinstance(threshold, Tensor)
+            or isinstance(scale, Tensor)
+        ):
+            step = x.view(n_steps, -1, *x.shape[1:])[0]
+            check_input(self, step, decay=decay, threshold=threshold, input_scale=scale)
+        return lif_scan_merged(
+            x,
+            n_steps,
+            state,
+            decay=like(decay, x),
+            threshold=like(threshold, x),
+            input_scale=None if scale is None else like(scale, x),
             reset=self.reset,
             surrogate=self.surrogate,
             detach_reset=self.detach_reset,

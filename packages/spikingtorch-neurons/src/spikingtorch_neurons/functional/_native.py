@@ -403,11 +403,12 @@ def native_lif_forward(
 
 
 def forward_from_rest(
-    x: Tensor, threshold: Any, decay: Any, reset: str
+    x: Tensor, threshold: Any, decay: Any, reset: str, merged_steps: int | None = None
 ) -> tuple[Tensor, Tensor, Tensor] | None:
     """``(spikes, v_last, s_last)`` of a scan from rest without autograd, or ``None`` when the
     kernel does not serve it (not built yet, not a contiguous float32/float64 CPU tensor, a
-    tensor threshold or decay, an empty input).
+    tensor threshold or decay, an empty input). ``x`` is ``(T, N, *F)``, or the time-merged
+    ``(T*N, *F)`` with ``merged_steps=T`` (the spikes then come back in that layout).
 
     The no-grad fast path of sequence mode: the same kernel call as
     :func:`native_lif_forward` with every check and allocation inline. Right after a
@@ -424,13 +425,17 @@ def forward_from_rest(
         or x.dim() < 2
     ):
         return None
-    n_steps, elements = x.shape[0], x.numel()
+    elements = x.numel()
     if elements == 0:
         return None
+    if merged_steps is None:
+        n_steps, step_shape = x.shape[0], tuple(x.shape[1:])
+    else:
+        n_steps, step_shape = merged_steps, (x.shape[0] // merged_steps, *x.shape[1:])
     m = elements // n_steps
     spikes = torch.empty_like(x)
-    v_last = x.new_empty(x.shape[1:])
-    s_last = x.new_empty(x.shape[1:])
+    v_last = x.new_empty(step_shape)
+    s_last = x.new_empty(step_shape)
     threads = 1
     if elements >= PARALLEL_MIN_ELEMENTS:
         threads = max(1, min(torch.get_num_threads(), elements // PARALLEL_MIN_ELEMENTS))

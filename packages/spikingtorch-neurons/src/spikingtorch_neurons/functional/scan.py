@@ -259,7 +259,13 @@ class _LIFScan(torch.autograd.Function):
         detach_reset: bool,
         surrogate: SurrogateFunction,
         record: bool,
+        merged_steps: int | None,
     ) -> tuple[Tensor, Tensor, Tensor]:
+        ctx.merged_shape = None
+        x_given = x  # saved when the input scale learns (an input, not an internal view)
+        if merged_steps is not None:  # x is (T*N, *F): the view is internal (no autograd node)
+            ctx.merged_shape = x.shape
+            x = x.view(merged_steps, x.shape[0] // merged_steps, *x.shape[1:])
         drive = x if input_scale is None else input_scale * x
         ctx.kernel = _kernel(drive, threshold, decay)
         v_last: Tensor | None = None
@@ -292,11 +298,15 @@ class _LIFScan(torch.autograd.Function):
                 tensors.append(p)
         ctx.save_x = isinstance(input_scale, Tensor) and input_scale.requires_grad
         if ctx.save_x:
-            tensors.append(x)
+            tensors.append(x_given)
         ctx.save_for_backward(*tensors)
         if v_last is None:
             v_last = v_seq[-1].clone()
-        return spikes, v_last, spikes[-1].clone() if s_last is None else s_last
+        if s_last is None:
+            s_last = spikes[-1].clone()
+        if ctx.merged_shape is not None:
+            spikes = spikes.view(ctx.merged_shape)
+        return spikes, v_last, s_last
 
     @staticmethod
     @torch.autograd.function.once_differentiable
@@ -305,6 +315,8 @@ class _LIFScan(torch.autograd.Function):
     ) -> tuple[Any, ...]:
         saved = list(ctx.saved_tensors)
         v_seq, v0, s0 = saved[:3]
+        if ctx.merged_shape is not None and g_spikes is not None:
+            g_spikes = g_spikes.reshape(v_seq.shape)
         if g_s_last is not None:  # the state's spikes are the last step's: same gradient
             g_spikes = torch.zeros_like(v_seq) if g_spikes is None else g_spikes.clone()
             g_spikes[-1] += g_s_last
@@ -313,6 +325,8 @@ class _LIFScan(torch.autograd.Function):
             params[i] = saved[3 + k]
         threshold, decay, input_scale = params
         x = saved[-1] if ctx.save_x else None
+        if x is not None and ctx.merged_shape is not None:
+            x = x.view(v_seq.shape)
         reset: str = ctx.reset
         detach_reset: bool = ctx.detach_reset
         needs = ctx.needs_input_grad
@@ -439,7 +453,9 @@ class _LIFScan(torch.autograd.Function):
             g_scale = sum_to_param(g_v * x, input_scale)
         if needs[0]:
             g_x = g_v if input_scale is None else g_v * input_scale
-        return (g_x, g_v0, g_s0, None, None, g_scale, None, None, None, None)
+            if ctx.merged_shape is not None:
+                g_x = g_x.reshape(ctx.merged_shape)
+        return (g_x, g_v0, g_s0, None, None, g_scale, None, None, None, None, None)
 
 
 _RESET_MODES = ("zero", "subtract", "none")
@@ -454,29 +470,74 @@ def _run(
     reset: str,
     surrogate: SurrogateFunction | str,
     detach_reset: bool,
+    merged_steps: int | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """``(spikes, v_last, s_last)``: straight into the one-pass kernel without autograd
     (nothing to record for a backward), else through :class:`_LIFScan`. ``s_last`` equals
-    ``spikes[-1]`` but has its own memory."""
-    _check(x_seq)
+    ``spikes[-1]`` but has its own memory.
+
+    With ``merged_steps=T``, ``x_seq`` is the time-merged ``(T*N, *F)`` of sequence mode and
+    the spikes come back in that layout (no reshape nodes in the autograd graph).
+    """
+    if merged_steps is None:
+        _check(x_seq)
     if reset not in _RESET_MODES:
         reset = check_reset(reset)  # raises, naming the valid modes
     sg = surrogate if isinstance(surrogate, SurrogateFunction) else get_surrogate(surrogate)
     v0, s0 = (None, None) if state is None else (state.v, state.s)
     if not torch.is_grad_enabled() and not isinstance(input_scale, Tensor):
         drive = x_seq if input_scale is None else input_scale * x_seq
+        if merged_steps is not None:
+            drive = drive.view(merged_steps, drive.shape[0] // merged_steps, *drive.shape[1:])
         kernel = _kernel(drive, threshold, decay)
         if kernel is not None:
             assert not isinstance(threshold, Tensor) and not isinstance(decay, Tensor)
             spikes, _, v_last, s_last = kernel[0](
                 drive, v0, s0, threshold, decay, reset, False, True
             )
-            return spikes, v_last, s_last
+            return (spikes if merged_steps is None else spikes.view(x_seq.shape)), v_last, s_last
     result: tuple[Tensor, Tensor, Tensor] = _LIFScan.apply(
         x_seq, v0, s0, threshold, decay, input_scale, reset, bool(detach_reset), sg,
-        torch.is_grad_enabled(),
+        torch.is_grad_enabled(), merged_steps,
     )  # fmt: skip
     return result
+
+
+def lif_scan_merged(
+    x: Tensor,
+    n_steps: int,
+    state: LIFState | None,
+    *,
+    decay: Param,
+    threshold: Param,
+    input_scale: Param | None,
+    reset: str,
+    surrogate: SurrogateFunction | str,
+    detach_reset: bool,
+) -> tuple[Tensor, LIFState]:
+    """:func:`lif_scan` on the time-merged layout ``(T*N, *F)`` of sequence mode (time-major,
+    ``n_steps = T``); spikes come back in that layout, the state is ``(N, *F)``."""
+    spikes, v_last, s_last = _run(
+        x, state, threshold, decay, input_scale, reset, surrogate, detach_reset, n_steps
+    )
+    return spikes, LIFState(v_last, s_last)
+
+
+def if_scan_merged(
+    x: Tensor,
+    n_steps: int,
+    state: IFState | None,
+    *,
+    threshold: Param,
+    reset: str,
+    surrogate: SurrogateFunction | str,
+    detach_reset: bool,
+) -> tuple[Tensor, IFState]:
+    """:func:`if_scan` on the time-merged layout ``(T*N, *F)`` of sequence mode."""
+    spikes, v_last, s_last = _run(
+        x, state, threshold, None, None, reset, surrogate, detach_reset, n_steps
+    )
+    return spikes, IFState(v_last, s_last)
 
 
 def _check(x_seq: Tensor) -> None:
