@@ -326,3 +326,73 @@ def test_no_grad_from_rest_is_one_kernel_call(native_mode: Any) -> None:
             with torch.no_grad():
                 neuron.scan(x, state)  # resuming: the general path
             assert calls == [1]
+
+
+def _seq_model(neuron: torch.nn.Module) -> Any:
+    from spikingtorch import SpikingNet
+
+    torch.manual_seed(0)
+    return SpikingNet(torch.nn.Sequential(torch.nn.Linear(4, 6), neuron), mode="sequence")
+
+
+@needs_compiler
+@pytest.mark.parametrize("make", [lambda: LIF(decay=0.8), lambda: IF()], ids=["LIF", "IF"])
+def test_inference_reuses_the_state_tensors_only_while_nobody_holds_them(
+    native_mode: Any, make: Any
+) -> None:
+    native_mode("1")
+    neuron = make()
+    model = _seq_model(neuron)
+    x = 2 * torch.rand(3, 7, 4)
+    z = 2 * torch.rand(3, 7, 4)
+    with torch.no_grad():
+        model(x)  # loads the kernel (the general path)
+        model(x)
+        first = neuron._state
+        ptrs = [t.data_ptr() for t in first]
+        y = model(z)
+        second = neuron._state
+    # nobody saw the first state: the second is written into the same memory
+    assert [t.data_ptr() for t in second] == ptrs
+    reference = make()
+    fresh = _seq_model(reference)
+    with torch.no_grad():
+        assert torch.equal(fresh(z), y)
+    assert torch.equal(reference.state.v, second.v) and torch.equal(reference.state.s, second.s)
+    # a state that was handed out is never overwritten
+    with torch.no_grad():
+        held = neuron.state
+        kept = [t.clone() for t in held]
+        model(x)
+    assert all(torch.equal(a, b) for a, b in zip(held, kept, strict=True))
+    assert neuron._state.v.data_ptr() != held.v.data_ptr()
+    # direct scans return their state to the caller: never recycled
+    with torch.no_grad():
+        a = neuron.scan_merged(x.transpose(0, 1).reshape(21, 4) @ torch.ones(4, 6), 7)[1]
+        b = neuron.scan_merged(z.transpose(0, 1).reshape(21, 4) @ torch.ones(4, 6), 7)[1]
+    assert a.v.data_ptr() != b.v.data_ptr()
+
+
+@needs_compiler
+@pytest.mark.parametrize("use", ["step", "resume", "detach"])
+def test_a_state_used_after_the_sequence_is_never_overwritten(native_mode: Any, use: str) -> None:
+    native_mode("1")
+    neuron = LIF(decay=0.8)
+    model = _seq_model(neuron)
+    x = 2 * torch.rand(3, 5, 4, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        model(x)
+        model(x)
+    used = neuron._state  # (not through .state, which would hand it out by itself)
+    kept = [t.clone() for t in used]
+    if use == "step":  # a step continues from it: its autograd graph may keep these tensors
+        neuron(model.net[0](x[:, 0]))
+    elif use == "resume":  # a later time chunk scans on from it
+        model.time_chunk = 2
+        model(x.requires_grad_())
+        model.time_chunk = "auto"
+    else:
+        neuron.detach_state()  # detached tensors share the memory
+    with torch.no_grad():
+        model(2 * x)  # a new no-grad sequence
+    assert all(torch.equal(a, b) for a, b in zip(used, kept, strict=True))

@@ -60,11 +60,14 @@ class Neuron(nn.Module):
     """Base class of spiking neurons.
 
     Subclasses implement :meth:`init_state` and :meth:`step` (and may override :meth:`scan`
-    with a fused sequence kernel). Calling the module advances one time step; inside a
+    with a fused sequence kernel, and :meth:`scan_merged` to run it on the merged layout
+    directly). Calling the module advances one time step; inside a
     :class:`~spikingtorch.SpikingNet` in ``mode="sequence"`` the call instead receives the
-    time-merged batch ``(T*N, *F)`` (time-major), views it as ``(T, N, *F)``, runs :meth:`scan`
-    from rest and keeps the state after the last step. Subclasses that override ``forward``
-    cannot run in sequence mode (``SpikingNet`` refuses them).
+    time-merged batch ``(T*N, *F)`` (time-major), runs :meth:`scan_merged` (by default
+    :meth:`scan` on the ``(T, N, *F)`` view) from rest and keeps the state after the last
+    step, copied where it views a larger tensor (so that it does not keep the whole spike
+    sequence alive). Subclasses that override ``forward`` cannot run in sequence mode
+    (``SpikingNet`` refuses them).
 
     Args (of ``forward``):
         x_t: input current of shape ``(N, *F)``.
@@ -162,6 +165,7 @@ class Neuron(nn.Module):
         state = self._state
         if init or state is None or not _state_matches(state, x_t):
             state = self.init_state(x_t)
+        self._hand_out_state()  # the step (and its autograd graph) may keep the old tensors
         spikes, state = self.step(x_t, state)
         # a plain attribute: stored past nn.Module.__setattr__'s checks (once per step)
         self.__dict__["_state"] = state
@@ -177,6 +181,7 @@ class Neuron(nn.Module):
             )
         state = None
         if getattr(self, "_sequence_resume", False):
+            self._hand_out_state()  # the scan reads (and autograd may save) the old tensors
             state = self._state
             step_shape = (x.shape[0] // n_steps, *x.shape[1:])
             if state is not None and not _state_matches(state, x, step_shape):
@@ -190,14 +195,42 @@ class Neuron(nn.Module):
             # so its memory is reused (holding it would shift every later allocation of the
             # pass to other, colder memory: ~5 % of a no-grad pass of the seed conv net).
             self.__dict__["_state"] = None
-        spikes, state = self.scan_merged(x, n_steps, state)
+        self.__dict__["_merging"] = True
+        try:
+            spikes, state = self.scan_merged(x, n_steps, state)
+        finally:
+            self.__dict__["_merging"] = False
         self.__dict__["_state"] = _compact(state)
         return spikes
+
+    # -- state buffers a fused scan may write into again -----------------------------------
+    def _reusable_state_buffers(self) -> tuple[Tensor, ...] | None:
+        """Inside a sequence-mode call: the tensors of the state this module stored last, if
+        nothing outside it has seen them since (no :attr:`state` read, no step, no later chunk,
+        no detach); a no-grad scan may then write the new state into them instead of
+        allocating. ``None`` otherwise (and always outside a sequence-mode call)."""
+        if not self.__dict__.get("_merging", False):
+            return None
+        buffers: tuple[Tensor, ...] | None = self.__dict__.get("_reusable")
+        return buffers
+
+    def _offer_state_buffers(self, buffers: tuple[Tensor, ...]) -> None:
+        """Record that the state a no-grad scan just produced lives in ``buffers``; honoured
+        only inside a sequence-mode call, where that state goes to this module alone."""
+        if self.__dict__.get("_merging", False):
+            self.__dict__["_reusable"] = buffers
+        else:
+            self._hand_out_state()
+
+    def _hand_out_state(self) -> None:
+        """The stored state's tensors may now be referenced elsewhere: never overwrite them."""
+        self.__dict__.pop("_reusable", None)
 
     # -- protocol -----------------------------------------------------------------------------
     @property
     def state(self) -> Any:
         """The state after the last step, or ``None`` before the first step / after a reset."""
+        self._hand_out_state()
         return self._state
 
     def reset_state(self) -> None:
@@ -206,6 +239,7 @@ class Neuron(nn.Module):
 
     def detach_state(self) -> None:
         """Cut the state's autograd history (truncated BPTT); its value is kept."""
+        self._hand_out_state()
         if self._state is not None:
             self._state = _detach(self._state)
 

@@ -128,8 +128,11 @@ class IF(Neuron):
             return super().scan_merged(x, n_steps, state)  # through this class's own scan
         threshold = self.threshold
         if state is None and not torch.is_grad_enabled():
-            done = forward_from_rest(x, threshold, None, self.reset, n_steps)
+            # the last state's tensors, when nothing else holds them, take this one's
+            reuse = self._reusable_state_buffers()
+            done = forward_from_rest(x, threshold, None, self.reset, n_steps, reuse)
             if done is not None:  # the no-grad kernel call, nothing else
+                self._offer_state_buffers((done[1], done[2]))
                 return done[0], IFState(done[1], done[2])
         if state is None and (not x.is_floating_point() or isinstance(threshold, Tensor)):
             step = x.view(n_steps, -1, *x.shape[1:])[0]

@@ -237,8 +237,11 @@ class LIF(LeakyNeuron):
             return super().scan_merged(x, n_steps, state)  # through this class's own scan
         decay, threshold, scale = self.decay, self.threshold, self.input_scale
         if state is None and scale is None and not torch.is_grad_enabled():
-            done = forward_from_rest(x, threshold, decay, self.reset, n_steps)
+            # the last state's tensors, when nothing else holds them, take this one's
+            reuse = self._reusable_state_buffers()
+            done = forward_from_rest(x, threshold, decay, self.reset, n_steps, reuse)
             if done is not None:  # the no-grad kernel call, nothing else
+                self._offer_state_buffers((done[1], done[2]))
                 return done[0], LIFState(done[1], done[2])
         if state is None and (
             not x.is_floating_point()

@@ -402,13 +402,29 @@ def native_lif_forward(
     return ops.spikes, ops.v_seq, ops.v_last, ops.s_last
 
 
+def _fits(buffers: tuple[Tensor, ...], x: Tensor, shape: tuple[int, ...]) -> bool:
+    """Whether two recycled state tensors can take a scan's last state over ``x``."""
+    return len(buffers) == 2 and all(
+        b.dtype == x.dtype and b.is_cpu and b.is_contiguous() and tuple(b.shape) == shape
+        for b in buffers
+    )
+
+
 def forward_from_rest(
-    x: Tensor, threshold: Any, decay: Any, reset: str, merged_steps: int | None = None
+    x: Tensor,
+    threshold: Any,
+    decay: Any,
+    reset: str,
+    merged_steps: int | None = None,
+    state_buffers: tuple[Tensor, ...] | None = None,
 ) -> tuple[Tensor, Tensor, Tensor] | None:
     """``(spikes, v_last, s_last)`` of a scan from rest without autograd, or ``None`` when the
     kernel does not serve it (not built yet, not a contiguous float32/float64 CPU tensor, a
     tensor threshold or decay, an empty input). ``x`` is ``(T, N, *F)``, or the time-merged
     ``(T*N, *F)`` with ``merged_steps=T`` (the spikes then come back in that layout).
+    ``state_buffers`` ``(v, s)``, when they fit (shape, dtype, contiguous CPU tensors), receive
+    ``v_last`` and ``s_last`` instead of new tensors: the caller guarantees that nothing else
+    holds them.
 
     The no-grad fast path of sequence mode: the same kernel call as
     :func:`native_lif_forward` with every check and allocation inline. Right after a
@@ -434,8 +450,11 @@ def forward_from_rest(
         n_steps, step_shape = merged_steps, (x.shape[0] // merged_steps, *x.shape[1:])
     m = elements // n_steps
     spikes = torch.empty_like(x)
-    v_last = x.new_empty(step_shape)
-    s_last = x.new_empty(step_shape)
+    if state_buffers is not None and _fits(state_buffers, x, step_shape):
+        v_last, s_last = state_buffers
+    else:
+        v_last = x.new_empty(step_shape)
+        s_last = x.new_empty(step_shape)
     threads = 1
     if elements >= PARALLEL_MIN_ELEMENTS:
         threads = max(1, min(torch.get_num_threads(), elements // PARALLEL_MIN_ELEMENTS))
