@@ -19,7 +19,7 @@ from spikingtorch_neurons._params import (
 from spikingtorch_neurons.functional import IFState, Param, check_reset
 from spikingtorch_neurons.functional._native import forward_from_rest
 from spikingtorch_neurons.functional.fused_step import if_step_fused
-from spikingtorch_neurons.functional.scan import if_scan, if_scan_merged
+from spikingtorch_neurons.functional.scan import _run as scan_run
 
 __all__ = ["IF"]
 
@@ -102,22 +102,7 @@ class IF(Neuron):
         """
         if not fused_scan_applies(self, IF, x_seq):
             return super().scan(x_seq, state)
-        threshold = self.threshold
-        if state is None and not torch.is_grad_enabled():
-            done = forward_from_rest(x_seq, threshold, None, self.reset)
-            if done is not None:  # the no-grad kernel call of sequence mode, nothing else
-                return done[0], IFState(done[1], done[2])
-        # starting at rest needs no zero tensors, but the input still gets the step's checks
-        if state is None and (not x_seq.is_floating_point() or isinstance(threshold, Tensor)):
-            check_input(self, x_seq[0], threshold=threshold)
-        return if_scan(
-            x_seq,
-            state,
-            threshold=like(threshold, x_seq),
-            reset=self.reset,
-            surrogate=self.surrogate,
-            detach_reset=self.detach_reset,
-        )
+        return self._fused_scan(x_seq, state, None)
 
     def scan_merged(
         self, x: Tensor, n_steps: int, state: IFState | None = None
@@ -126,26 +111,37 @@ class IF(Neuron):
         :meth:`spikingtorch.Neuron.scan_merged`): the same fused scan, without reshapes."""
         if type(self).scan is not IF.scan or not fused_scan_applies(self, IF, x):
             return super().scan_merged(x, n_steps, state)  # through this class's own scan
+        return self._fused_scan(x, state, n_steps)
+
+    def _fused_scan(
+        self, x: Tensor, state: IFState | None, merged_steps: int | None
+    ) -> tuple[Tensor, IFState]:
+        """The fused scan over ``(T, N, *F)``, or ``(T*N, *F)`` with ``merged_steps=T``."""
         threshold = self.threshold
         if state is None and not torch.is_grad_enabled():
-            # the last state's tensors, when nothing else holds them, take this one's
-            reuse = self._reusable_state_buffers()
-            done = forward_from_rest(x, threshold, None, self.reset, n_steps, reuse)
+            # see LIF._fused_scan: recycled state tensors only inside a sequence-mode call
+            reuse = None if merged_steps is None else self._reusable_state_buffers()
+            done = forward_from_rest(x, threshold, None, self.reset, merged_steps, reuse)
             if done is not None:  # the no-grad kernel call, nothing else
-                self._offer_state_buffers((done[1], done[2]))
+                if merged_steps is not None:
+                    self._offer_state_buffers((done[1], done[2]))
                 return done[0], IFState(done[1], done[2])
+        # starting at rest needs no zero tensors, but the input still gets the step's checks
         if state is None and (not x.is_floating_point() or isinstance(threshold, Tensor)):
-            step = x.view(n_steps, -1, *x.shape[1:])[0]
+            step = x[0] if merged_steps is None else x[: x.shape[0] // merged_steps]
             check_input(self, step, threshold=threshold)
-        return if_scan_merged(
+        spikes, v_last, s_last = scan_run(
             x,
-            n_steps,
             state,
-            threshold=like(threshold, x),
-            reset=self.reset,
-            surrogate=self.surrogate,
-            detach_reset=self.detach_reset,
+            like(threshold, x),
+            None,
+            None,
+            self.reset,
+            self.surrogate,
+            self.detach_reset,
+            merged_steps,
         )
+        return spikes, IFState(v_last, s_last)
 
     def extra_repr(self) -> str:
         return repr_args(

@@ -503,43 +503,6 @@ def _run(
     return result
 
 
-def lif_scan_merged(
-    x: Tensor,
-    n_steps: int,
-    state: LIFState | None,
-    *,
-    decay: Param,
-    threshold: Param,
-    input_scale: Param | None,
-    reset: str,
-    surrogate: SurrogateFunction | str,
-    detach_reset: bool,
-) -> tuple[Tensor, LIFState]:
-    """:func:`lif_scan` on the time-merged layout ``(T*N, *F)`` of sequence mode (time-major,
-    ``n_steps = T``); spikes come back in that layout, the state is ``(N, *F)``."""
-    spikes, v_last, s_last = _run(
-        x, state, threshold, decay, input_scale, reset, surrogate, detach_reset, n_steps
-    )
-    return spikes, LIFState(v_last, s_last)
-
-
-def if_scan_merged(
-    x: Tensor,
-    n_steps: int,
-    state: IFState | None,
-    *,
-    threshold: Param,
-    reset: str,
-    surrogate: SurrogateFunction | str,
-    detach_reset: bool,
-) -> tuple[Tensor, IFState]:
-    """:func:`if_scan` on the time-merged layout ``(T*N, *F)`` of sequence mode."""
-    spikes, v_last, s_last = _run(
-        x, state, threshold, None, None, reset, surrogate, detach_reset, n_steps
-    )
-    return spikes, IFState(v_last, s_last)
-
-
 def _check(x_seq: Tensor) -> None:
     if x_seq.dim() < 2 or x_seq.shape[0] == 0:
         raise ValueError(
