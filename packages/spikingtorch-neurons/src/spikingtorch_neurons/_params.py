@@ -16,6 +16,8 @@ from torch import Tensor, nn
 
 from spikingtorch.surrogate import functorch_active
 from spikingtorch_neurons.functional import Param
+from spikingtorch_neurons.functional._native import forward_from_rest
+from spikingtorch_neurons.functional.scan import _run as scan_run
 
 
 def check_hyper(name: str, value: Any) -> Param:
@@ -289,3 +291,52 @@ def fused_scan_applies(module: nn.Module, owner: type, x_seq: Tensor) -> bool:
         and x_seq.shape[0] > 0
         and not functorch_active()
     )
+
+
+def fused_scan(
+    module: Any,
+    x: Tensor,
+    state: Any,
+    merged_steps: int | None,
+    *,
+    state_type: Any,
+    threshold: Param,
+    decay: Param | None = None,
+    input_scale: Param | None = None,
+) -> tuple[Tensor, Any]:
+    """The IF/LIF fused scan of ``module`` over ``(T, N, *F)``, or over the time-merged
+    ``(T*N, *F)`` with ``merged_steps=T``; returns ``(spikes, state_type(v, s))``.
+
+    Without autograd from rest it is one kernel call; inside a sequence-mode call the last
+    state's tensors, when nothing else holds them, take the new state (a direct scan hands
+    its state to the caller, so never there).
+    """
+    if state is None and input_scale is None and not torch.is_grad_enabled():
+        reuse = None if merged_steps is None else module._reusable_state_buffers()
+        done = forward_from_rest(x, threshold, decay, module.reset, merged_steps, reuse)
+        if done is not None:
+            if merged_steps is not None:
+                module._offer_state_buffers((done[1], done[2]))
+            return done[0], state_type(done[1], done[2])
+    # starting at rest needs no zero tensors, but the input still gets the step's checks
+    # (per-neuron tensors must broadcast to it); with float parameters only its dtype
+    if state is None and (
+        not x.is_floating_point()
+        or isinstance(decay, Tensor)
+        or isinstance(threshold, Tensor)
+        or isinstance(input_scale, Tensor)
+    ):
+        step = x[0] if merged_steps is None else x[: x.shape[0] // merged_steps]
+        check_input(module, step, decay=decay, threshold=threshold, input_scale=input_scale)
+    spikes, v_last, s_last = scan_run(
+        x,
+        state,
+        like(threshold, x),
+        None if decay is None else like(decay, x),
+        None if input_scale is None else like(input_scale, x),
+        module.reset,
+        module.surrogate,
+        module.detach_reset,
+        merged_steps,
+    )
+    return spikes, state_type(v_last, s_last)

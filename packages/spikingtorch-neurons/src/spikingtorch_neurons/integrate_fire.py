@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor, nn
 
 from spikingtorch.neuron import Neuron
@@ -11,15 +10,14 @@ from spikingtorch.surrogate import get as get_surrogate
 from spikingtorch_neurons._params import (
     check_hyper,
     check_input,
+    fused_scan,
     fused_scan_applies,
     like,
     repr_args,
     store,
 )
 from spikingtorch_neurons.functional import IFState, Param, check_reset
-from spikingtorch_neurons.functional._native import forward_from_rest
 from spikingtorch_neurons.functional.fused_step import if_step_fused
-from spikingtorch_neurons.functional.scan import _run as scan_run
 
 __all__ = ["IF"]
 
@@ -102,7 +100,7 @@ class IF(Neuron):
         """
         if not fused_scan_applies(self, IF, x_seq):
             return super().scan(x_seq, state)
-        return self._fused_scan(x_seq, state, None)
+        return fused_scan(self, x_seq, state, None, state_type=IFState, threshold=self.threshold)
 
     def scan_merged(
         self, x: Tensor, n_steps: int, state: IFState | None = None
@@ -111,37 +109,7 @@ class IF(Neuron):
         :meth:`spikingtorch.Neuron.scan_merged`): the same fused scan, without reshapes."""
         if type(self).scan is not IF.scan or not fused_scan_applies(self, IF, x):
             return super().scan_merged(x, n_steps, state)  # through this class's own scan
-        return self._fused_scan(x, state, n_steps)
-
-    def _fused_scan(
-        self, x: Tensor, state: IFState | None, merged_steps: int | None
-    ) -> tuple[Tensor, IFState]:
-        """The fused scan over ``(T, N, *F)``, or ``(T*N, *F)`` with ``merged_steps=T``."""
-        threshold = self.threshold
-        if state is None and not torch.is_grad_enabled():
-            # see LIF._fused_scan: recycled state tensors only inside a sequence-mode call
-            reuse = None if merged_steps is None else self._reusable_state_buffers()
-            done = forward_from_rest(x, threshold, None, self.reset, merged_steps, reuse)
-            if done is not None:  # the no-grad kernel call, nothing else
-                if merged_steps is not None:
-                    self._offer_state_buffers((done[1], done[2]))
-                return done[0], IFState(done[1], done[2])
-        # starting at rest needs no zero tensors, but the input still gets the step's checks
-        if state is None and (not x.is_floating_point() or isinstance(threshold, Tensor)):
-            step = x[0] if merged_steps is None else x[: x.shape[0] // merged_steps]
-            check_input(self, step, threshold=threshold)
-        spikes, v_last, s_last = scan_run(
-            x,
-            state,
-            like(threshold, x),
-            None,
-            None,
-            self.reset,
-            self.surrogate,
-            self.detach_reset,
-            merged_steps,
-        )
-        return spikes, IFState(v_last, s_last)
+        return fused_scan(self, x, state, n_steps, state_type=IFState, threshold=self.threshold)
 
     def extra_repr(self) -> str:
         return repr_args(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
 from torch import Tensor, nn
 
 from spikingtorch.neuron import Neuron
@@ -14,6 +13,7 @@ from spikingtorch_neurons._params import (
     check_hyper,
     check_input,
     check_shapes,
+    fused_scan,
     fused_scan_applies,
     like,
     read_decay,
@@ -23,9 +23,7 @@ from spikingtorch_neurons._params import (
     tau_of,
 )
 from spikingtorch_neurons.functional import LIFState, Param, check_reset
-from spikingtorch_neurons.functional._native import forward_from_rest
 from spikingtorch_neurons.functional.fused_step import lif_step_fused
-from spikingtorch_neurons.functional.scan import _run as scan_run
 
 __all__ = ["LIF", "LeakyNeuron"]
 
@@ -203,7 +201,16 @@ class LIF(LeakyNeuron):
         """
         if not fused_scan_applies(self, LIF, x_seq):
             return super().scan(x_seq, state)
-        return self._fused_scan(x_seq, state, None)
+        return fused_scan(
+            self,
+            x_seq,
+            state,
+            None,
+            state_type=LIFState,
+            threshold=self.threshold,
+            decay=self.decay,
+            input_scale=self.input_scale,
+        )
 
     def scan_merged(
         self, x: Tensor, n_steps: int, state: LIFState | None = None
@@ -212,44 +219,16 @@ class LIF(LeakyNeuron):
         :meth:`spikingtorch.Neuron.scan_merged`): the same fused scan, without reshapes."""
         if type(self).scan is not LIF.scan or not fused_scan_applies(self, LIF, x):
             return super().scan_merged(x, n_steps, state)  # through this class's own scan
-        return self._fused_scan(x, state, n_steps)
-
-    def _fused_scan(
-        self, x: Tensor, state: LIFState | None, merged_steps: int | None
-    ) -> tuple[Tensor, LIFState]:
-        """The fused scan over ``(T, N, *F)``, or ``(T*N, *F)`` with ``merged_steps=T``."""
-        decay, threshold, scale = self.decay, self.threshold, self.input_scale
-        if state is None and scale is None and not torch.is_grad_enabled():
-            # in a sequence-mode call the last state's tensors, when nothing else holds them,
-            # take this one's (None elsewhere: a direct scan hands its state to the caller)
-            reuse = None if merged_steps is None else self._reusable_state_buffers()
-            done = forward_from_rest(x, threshold, decay, self.reset, merged_steps, reuse)
-            if done is not None:  # the no-grad kernel call, nothing else
-                if merged_steps is not None:
-                    self._offer_state_buffers((done[1], done[2]))
-                return done[0], LIFState(done[1], done[2])
-        # starting at rest needs no zero tensors, but the input still gets the step's checks
-        # (per-neuron tensors must broadcast to it); with float parameters only its dtype
-        if state is None and (
-            not x.is_floating_point()
-            or isinstance(decay, Tensor)
-            or isinstance(threshold, Tensor)
-            or isinstance(scale, Tensor)
-        ):
-            step = x[0] if merged_steps is None else x[: x.shape[0] // merged_steps]
-            check_input(self, step, decay=decay, threshold=threshold, input_scale=scale)
-        spikes, v_last, s_last = scan_run(
+        return fused_scan(
+            self,
             x,
             state,
-            like(threshold, x),
-            like(decay, x),
-            None if scale is None else like(scale, x),
-            self.reset,
-            self.surrogate,
-            self.detach_reset,
-            merged_steps,
+            n_steps,
+            state_type=LIFState,
+            threshold=self.threshold,
+            decay=self.decay,
+            input_scale=self.input_scale,
         )
-        return spikes, LIFState(v_last, s_last)
 
     def extra_repr(self) -> str:
         learned = self._decay is None

@@ -367,6 +367,40 @@ def backward_operands(
     )
 
 
+def _launch_forward(
+    fn: Any,
+    drive: Tensor,
+    v0: Tensor | None,
+    s0: Tensor | None,
+    spikes: Tensor,
+    v_seq: Tensor | None,
+    v_last: Tensor,
+    s_last: Tensor | None,
+    n_steps: int,
+    threshold: float,
+    decay: float | None,
+    reset: str,
+) -> None:
+    """Run the forward kernel ``fn`` on prepared operands (``drive`` holds ``n_steps`` rows)."""
+    elements = drive.numel()
+    fn(
+        drive.data_ptr(),
+        _ptr(v0),
+        _ptr(s0),
+        spikes.data_ptr(),
+        _ptr(v_seq),
+        v_last.data_ptr(),
+        _ptr(s_last),
+        n_steps,
+        elements // n_steps,
+        1.0 if decay is None else decay,
+        decay is not None,
+        threshold,
+        _RESET_CODES[reset],
+        _threads(elements),
+    )
+
+
 def native_lif_forward(
     drive: Tensor,
     v0: Tensor | None,
@@ -381,24 +415,10 @@ def native_lif_forward(
     the C source); ``v0``/``s0`` ``None`` start at rest. ``s_last`` (with ``last_spikes``) is
     the last spike row in its own memory, for a state that must not keep the spikes alive."""
     ops = forward_operands(drive, v0, s0, keep_membranes, last_spikes)
-    n_steps = ops.drive.shape[0]
-    m = ops.drive.numel() // n_steps
-    _kernels_for(ops.drive.dtype)[0](
-        ops.drive.data_ptr(),
-        _ptr(ops.v0),
-        _ptr(ops.s0),
-        ops.spikes.data_ptr(),
-        _ptr(ops.v_seq),
-        ops.v_last.data_ptr(),
-        _ptr(ops.s_last),
-        n_steps,
-        m,
-        1.0 if decay is None else decay,
-        decay is not None,
-        threshold,
-        _RESET_CODES[reset],
-        _threads(n_steps * m),
-    )
+    _launch_forward(
+        _kernels_for(ops.drive.dtype)[0], ops.drive, ops.v0, ops.s0, ops.spikes, ops.v_seq,
+        ops.v_last, ops.s_last, ops.drive.shape[0], threshold, decay, reset,
+    )  # fmt: skip
     return ops.spikes, ops.v_seq, ops.v_last, ops.s_last
 
 
@@ -426,8 +446,8 @@ def forward_from_rest(
     ``v_last`` and ``s_last`` instead of new tensors: the caller guarantees that nothing else
     holds them.
 
-    The no-grad fast path of sequence mode: the same kernel call as
-    :func:`native_lif_forward` with every check and allocation inline. Right after a
+    The no-grad fast path of sequence mode: the same kernel launch as
+    :func:`native_lif_forward` with the checks and allocations inline. Right after a
     convolution has streamed megabytes through the caches, each extra Python call and tensor
     operation here costs several times what it costs in a hot loop.
     """
@@ -441,38 +461,20 @@ def forward_from_rest(
         or x.dim() < 2
     ):
         return None
-    elements = x.numel()
-    if elements == 0:
+    if x.numel() == 0:
         return None
     if merged_steps is None:
         n_steps, step_shape = x.shape[0], tuple(x.shape[1:])
     else:
         n_steps, step_shape = merged_steps, (x.shape[0] // merged_steps, *x.shape[1:])
-    m = elements // n_steps
     spikes = torch.empty_like(x)
     if state_buffers is not None and _fits(state_buffers, x, step_shape):
         v_last, s_last = state_buffers
     else:
         v_last = x.new_empty(step_shape)
         s_last = x.new_empty(step_shape)
-    threads = 1
-    if elements >= PARALLEL_MIN_ELEMENTS:
-        threads = max(1, min(torch.get_num_threads(), elements // PARALLEL_MIN_ELEMENTS))
-    fns[0](
-        x.data_ptr(),
-        None,
-        None,
-        spikes.data_ptr(),
-        None,
-        v_last.data_ptr(),
-        s_last.data_ptr(),
-        n_steps,
-        m,
-        1.0 if decay is None else decay,
-        decay is not None,
-        threshold,
-        _RESET_CODES[reset],
-        threads,
+    _launch_forward(
+        fns[0], x, None, None, spikes, None, v_last, s_last, n_steps, threshold, decay, reset
     )
     return spikes, v_last, s_last
 
