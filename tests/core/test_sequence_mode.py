@@ -490,3 +490,79 @@ def test_a_new_sequence_drops_the_old_state_before_the_pass() -> None:
     # each call's first chunk finds no state (the previous call's was dropped first, so its
     # memory is reused by this pass); the later chunks find the state of the chunk before
     assert [s is None for s in seen] == [True, False, False] * 2
+
+
+def _step_reference(net: nn.Module, x: Tensor) -> Tensor:
+    out = SpikingNet(copy.deepcopy(net), (3,))(x)
+    assert 0 < out.mean() < 1  # spikes, and not everywhere: a wrong scan would show
+    return out
+
+
+def _drive(n_in: int = 4) -> nn.Linear:
+    """A layer whose positive weights make the neurons after it spike now and then."""
+    fc = nn.Linear(n_in, 3).double()
+    with torch.no_grad():
+        fc.weight.copy_(torch.linspace(0.05, 0.4, 3 * n_in, dtype=torch.float64).reshape(3, -1))
+        fc.bias.zero_()
+    return fc
+
+
+@torch.no_grad()
+def test_a_neuron_swapped_in_after_a_call_runs_as_a_scan() -> None:
+    net = nn.Sequential(_drive(), Leaky(0.9), _drive(3), Leaky(0.7))
+    model = SpikingNet(net, (3,), mode="sequence")
+    x = torch.rand(2, 5, 4, dtype=torch.float64) * 3
+    model(x)
+    net[3] = Leaky(0.5)  # replaced through __setattr__
+    assert torch.equal(model(x), _step_reference(net, x))
+    assert net[3].state is not None and net[3].state.v.shape == (2, 3)
+
+
+@pytest.mark.parametrize("how", ["insert", "delete", "private_dict"])
+@torch.no_grad()
+def test_tree_changes_that_bypass_setattr_are_seen(how: str) -> None:
+    net = nn.Sequential(_drive(), Leaky(0.9))
+    model = SpikingNet(net, (3,), mode="sequence")
+    x = torch.rand(2, 5, 4, dtype=torch.float64) * 3
+    model(x)
+    if how == "insert":  # Sequential.insert writes _modules directly
+        net.insert(2, Leaky(0.6))
+    elif how == "delete":
+        del net[1]
+        net.append(Leaky(0.6))
+    else:
+        net._modules["1"] = Leaky(0.6)
+    # a neuron the pass did not prepare would treat the T*N merged rows as one step
+    assert torch.equal(model(x), _step_reference(net, x))
+
+
+def test_state_outside_neurons_added_after_a_call_is_refused() -> None:
+    net = nn.Sequential(nn.Linear(4, 3), Leaky())
+    model = SpikingNet(net, (3,), mode="sequence")
+    model(torch.rand(2, 3, 4))
+    net.append(Stateful())
+    with pytest.raises(ValueError, match=r"module 'net.2' \(Stateful\) keeps state"):
+        model(torch.rand(2, 3, 4))
+
+
+def test_batchnorm_put_back_in_training_mode_warns_again() -> None:
+    net = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), Leaky()).eval()
+    model = SpikingNet(net, (3,), mode="sequence")
+    model(torch.rand(2, 3, 4))  # eval: no warning, and the module tree is now known
+    net.train()
+    with pytest.warns(UserWarning, match="BatchNorm1d"):
+        model(torch.rand(2, 3, 4))
+
+
+@torch.no_grad()
+def test_copies_do_not_share_the_module_plan() -> None:
+    import pickle
+
+    model = SpikingNet(_sequential().double(), (3,), mode="sequence")
+    x = torch.rand(2, 5, 4, dtype=torch.float64) * 3
+    y = model(x)
+    for twin in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert "_plan" not in twin.__dict__
+        assert torch.equal(twin(x), y)
+        twin_neurons = [m for m in twin.modules() if isinstance(m, Neuron)]
+        assert all(m.state is not None for m in twin_neurons)  # its own neurons ran

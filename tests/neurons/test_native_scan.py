@@ -88,6 +88,40 @@ def test_forward_is_bit_identical_to_stepping(
     assert torch.equal(spikes, ref_s) and torch.equal(state.v, ref_v)
 
 
+def _bits(t: Tensor) -> Tensor:
+    """The raw bit patterns (``torch.equal`` treats -0.0 and +0.0 as equal; this does not)."""
+    return t.view(torch.int32 if t.dtype == torch.float32 else torch.int64)
+
+
+@needs_compiler
+@pytest.mark.parametrize("reset", ["zero", "subtract"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_the_kernel_reproduces_the_sign_of_zero_membranes(
+    native_mode: Any, reset: str, dtype: torch.dtype
+) -> None:
+    """Membranes of -0.0 (started there, fed -0.0) stay -0.0 through both resets: the
+    kernel resets at the end of a step with a select, which must round to the very bits of the
+    step's v * (1 - s) and v - theta * s (a negative threshold makes the zero reset fire on
+    -0.0: -0.0 * 0 = -0.0)."""
+    native_mode("1")
+    g = torch.Generator().manual_seed(11)
+    x = (torch.rand((7, 3, 50), generator=g, dtype=torch.float64) - 0.6).to(dtype)
+    v0 = (torch.rand((3, 50), generator=g, dtype=torch.float64) - 0.5).to(dtype)
+    s0 = (torch.rand((3, 50), generator=g) > 0.5).to(dtype)
+    x[:, :, ::5] = -0.0
+    v0[:, ::5] = -0.0
+    s0[:, ::5] = 0.0  # at rest after a subtract reset: -0.0 - theta * 0 = -0.0 (theta > 0)
+    kw = {"threshold": -0.3 if reset == "zero" else 0.3, "reset": reset}
+    ref_s, ref_v = _steps(x, v0, s0, 0.9, **kw)
+    negative_zero = _bits(torch.full_like(ref_v, -0.0))
+    assert bool((_bits(ref_v) == negative_zero).all(0)[::5].all())  # the -0.0 columns kept it
+    for grad in (True, False):
+        with torch.set_grad_enabled(grad):
+            spikes, state = _scan(x, v0, s0, 0.9, **kw)
+        assert torch.equal(spikes, ref_s)
+        assert torch.equal(_bits(state.v), _bits(ref_v))
+
+
 @needs_compiler
 @pytest.mark.parametrize("threads", ["one", "many"])
 def test_serial_and_parallel_runs_agree(

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,6 +104,51 @@ def _sliced(forward: Any, size: int) -> Any:
         return torch.cat([forward(part, *args, **kwargs) for part in x.split(size)])
 
     return run
+
+
+@dataclass(frozen=True)
+class _SequencePlan:
+    """What sequence mode needs to know about a net's modules (see ``_sequence_plan``)."""
+
+    modules: list[nn.Module]
+    neurons: list[Neuron]
+    batchnorms: list[tuple[str, nn.Module]]
+    convs: list[nn.Module]
+
+
+def _walk(root: nn.Module) -> list[nn.Module]:
+    """Every module under ``root`` (``root`` included) once, in a fixed order; cheaper than
+    ``named_modules`` (no names, no generators)."""
+    seen = {id(root)}
+    found = [root]
+    stack = [root]
+    while stack:
+        for child in stack.pop()._modules.values():
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                found.append(child)
+                stack.append(child)
+    return found
+
+
+def _slice_convolutions(convs: list[nn.Module], size: int) -> dict[nn.Module, Any]:
+    """Make every convolution in ``convs`` run on slices of ``size`` samples; returns what
+    :func:`_restore_convolutions` needs to undo it."""
+    saved: dict[nn.Module, Any] = {}
+    for conv in convs:
+        # an instance attribute shadows the class's forward; hooks still run in __call__.
+        # An instance-level forward set by someone else is wrapped, and put back afterwards.
+        saved[conv] = conv.__dict__.get("forward", _NO_FORWARD)
+        conv.forward = _sliced(conv.forward, size)
+    return saved
+
+
+def _restore_convolutions(saved: dict[nn.Module, Any]) -> None:
+    for conv, previous in saved.items():
+        if previous is _NO_FORWARD:
+            conv.__dict__.pop("forward", None)
+        else:
+            conv.forward = previous
 
 
 def _takes_init(net: nn.Module) -> bool:
@@ -298,10 +342,44 @@ class SpikingNet(nn.Module):
         mask = mask.reshape(mask.shape + (1,) * (out.dim() - 2))
         return out * mask.to(out.dtype)
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        state.pop("_plan", None)  # rebuilt by the next sequence-mode call
+        return state
+
     # -- sequence mode --------------------------------------------------------------------------
-    def _sequence_neurons(self) -> list[Neuron]:
-        """The neurons that will scan; raise for state sequence mode cannot carry over time."""
+    def _sequence_plan(self) -> _SequencePlan:
+        """The neurons and convolutions of this net for sequence mode, validated.
+
+        Walking and checking every submodule costs more than a small net's neurons once the
+        caches are cold (a pass right after other work), so the result is kept and reused for
+        as long as the tree holds the same modules: a walk over ``_modules`` compares them on
+        every call, and any added, removed or replaced submodule rebuilds it. Batch norms are
+        re-checked every call: their ``training`` flag changes without a change to the tree.
+        """
+        modules = _walk(self)
+        plan: _SequencePlan | None = self.__dict__.get("_plan")
+        if plan is None or plan.modules != modules:
+            neurons, batchnorms = self._sequence_neurons()
+            convs: list[nn.Module] = [m for m in modules if isinstance(m, nn.modules.conv._ConvNd)]
+            plan = _SequencePlan(modules, neurons, batchnorms, convs)
+            self.__dict__["_plan"] = plan
+        for name, bn in plan.batchnorms:
+            if bn.training:
+                warnings.warn(
+                    f"mode='sequence': {name!r} ({type(bn).__name__}) in training mode "
+                    "normalises over the time-merged batch (all T steps together), unlike step "
+                    "mode; outputs differ from mode='step'",
+                    UserWarning,
+                    stacklevel=6,  # the caller of model(x)
+                )
+        return plan
+
+    def _sequence_neurons(self) -> tuple[list[Neuron], list[tuple[str, nn.Module]]]:
+        """The neurons that will scan, and the batch norms (by name); raise for state sequence
+        mode cannot carry over time."""
         neurons: list[Neuron] = []
+        batchnorms: list[tuple[str, nn.Module]] = []
         for name, m in self.named_modules():
             if m is self:
                 continue
@@ -319,15 +397,9 @@ class SpikingNet(nn.Module):
                     "time steps outside a spikingtorch Neuron; sequence mode would run it once "
                     "on all steps at the same time. Use mode='step'"
                 )
-            elif isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training:
-                warnings.warn(
-                    f"mode='sequence': {name!r} ({type(m).__name__}) in training mode normalises "
-                    "over the time-merged batch (all T steps together), unlike step mode; "
-                    "outputs differ from mode='step'",
-                    UserWarning,
-                    stacklevel=4,
-                )
-        return neurons
+            elif isinstance(m, nn.modules.batchnorm._BatchNorm):
+                batchnorms.append((name, m))
+        return neurons, batchnorms
 
     def _conv_slice(self, device: torch.device) -> int | None:
         """The number of merged samples a convolution gets per call (``None``: all)."""
@@ -346,34 +418,6 @@ class SpikingNet(nn.Module):
             return n_steps
         return min(n_steps, chunk) if isinstance(chunk, int) else n_steps
 
-    @contextmanager
-    def _merged_time(self, conv_slice: int | None = None) -> Iterator[list[Neuron]]:
-        """Sequence mode's set-up for one call: yields the neurons (the caller sets their
-        ``_sequence_steps``/``_sequence_resume`` per time chunk); patches the convolutions to
-        run on slices; undoes both on exit."""
-        neurons = self._sequence_neurons()
-        convs: list[nn.Module] = []
-        if conv_slice is not None:
-            convs = [m for m in self.modules() if isinstance(m, nn.modules.conv._ConvNd)]
-        saved: dict[nn.Module, Any] = {}
-        for conv in convs:
-            # an instance attribute shadows the class's forward; hooks still run in __call__.
-            # An instance-level forward set by someone else is wrapped, and put back afterwards.
-            assert conv_slice is not None
-            saved[conv] = conv.__dict__.get("forward", _NO_FORWARD)
-            conv.forward = _sliced(conv.forward, conv_slice)
-        try:
-            yield neurons
-        finally:
-            for m in neurons:
-                m.__dict__["_sequence_steps"] = None
-                m.__dict__["_sequence_resume"] = False
-            for conv, previous in saved.items():
-                if previous is _NO_FORWARD:
-                    conv.__dict__.pop("forward", None)
-                else:
-                    conv.forward = previous
-
     def _forward_sequence(self, x: Tensor, n_steps: int, batch: int) -> Tensor:
         # Time-major merge (t * N + n): neurons then view (T*N, *F) as (T, N, *F) without a copy.
         x_tm = x.transpose(0, 1) if self.batch_first else x
@@ -381,8 +425,11 @@ class SpikingNet(nn.Module):
         conv_slice = self._conv_slice(x.device)
         if conv_slice is not None and chunk * batch <= conv_slice:
             conv_slice = None  # every merged pass fits one convolution call: nothing to patch
+        plan = self._sequence_plan()
+        neurons = plan.neurons
+        saved = _slice_convolutions(plan.convs, conv_slice) if conv_slice is not None else None
         outs: list[Tensor] = []
-        with self._merged_time(conv_slice) as neurons:
+        try:
             # every neuron starts this sequence at rest: drop the last sequence's states now,
             # so that their memory is free for this pass (see Neuron._forward_merged)
             for m in neurons:
@@ -394,7 +441,8 @@ class SpikingNet(nn.Module):
                 for m in neurons:
                     m.__dict__["_sequence_steps"] = k
                     m.__dict__["_sequence_resume"] = t0 > 0
-                merged = x_tm[t0 : t0 + k].reshape(k * batch, *x.shape[2:])
+                part = x_tm if k == n_steps else x_tm[t0 : t0 + k]
+                merged = part.reshape(k * batch, *x.shape[2:])
                 y = self.single_pass(merged, t0 == 0)
                 self._check_output(y, k * batch)
                 if y.dim() < 1 or y.shape[0] != k * batch:
@@ -404,6 +452,12 @@ class SpikingNet(nn.Module):
                         "stay T*N"
                     )
                 outs.append(y.reshape(k, batch, *y.shape[1:]))
+        finally:
+            for m in neurons:
+                m.__dict__["_sequence_steps"] = None
+                m.__dict__["_sequence_resume"] = False
+            if saved is not None:
+                _restore_convolutions(saved)
         out = outs[0] if len(outs) == 1 else torch.cat(outs)
         return out.transpose(0, 1) if self.batch_first else out
 
@@ -561,6 +615,9 @@ class SpikingNet(nn.Module):
     def _check_output(self, y: Any, batch: int) -> None:
         if not isinstance(y, Tensor):
             raise TypeError(f"net must return a torch.Tensor per step, got {type(y).__name__}")
+        nout = self.__dict__.get("Nout")
+        if nout is None or (type(nout) is tuple and y.shape[0] == batch and y.shape[1:] == nout):
+            return  # no shape to check, or the normalised one matches (the common case)
         expected_shape = self.out_shape
         if expected_shape is not None and tuple(y.shape) != (batch, *expected_shape):
             raise ValueError(

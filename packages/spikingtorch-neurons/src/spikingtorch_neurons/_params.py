@@ -293,6 +293,56 @@ def fused_scan_applies(module: nn.Module, owner: type, x_seq: Tensor) -> bool:
     )
 
 
+_MISSING = object()
+
+
+def merged_from_rest(
+    module: Any,
+    owner: Any,
+    x: Tensor,
+    n_steps: int,
+    state_type: Any,
+    decay_attr: str | None = None,
+    scaled: bool = False,
+) -> tuple[Tensor, Any] | None:
+    """Sequence mode's no-grad pass of an IF/LIF from rest as one kernel call: ``(spikes,
+    state_type(v_last, s_last))`` for the time-merged ``x`` ``(T*N, *F)``, or ``None`` when
+    the kernel does not serve it (the caller then runs :func:`fused_scan`, which gives the
+    same result).
+
+    Served: a module of ``owner``'s model (its class overrides neither ``step`` nor
+    ``scan``), a float ``threshold`` (and a float decay in the plain attribute
+    ``decay_attr``; with ``scaled``, an ``input_scale`` attribute that is ``None``), no
+    ``torch.func`` transform, and an input the kernel takes (see
+    :func:`~spikingtorch_neurons.functional._native.forward_from_rest`). The caller checks
+    that autograd is off and that the scan starts at rest.
+
+    This is the path a no-grad sequence-mode pass takes once per spiking layer, right after a
+    convolution or a matrix product has streamed through the caches, where every Python call
+    and attribute lookup costs several times its hot cost: hence plain ``__dict__`` reads.
+    """
+    cls = type(module)
+    attrs = module.__dict__
+    threshold = attrs.get("threshold")
+    decay = None if decay_attr is None else attrs.get(decay_attr)
+    if (
+        cls.step is not owner.step
+        or cls.scan is not owner.scan
+        or type(threshold) is not float
+        or (decay_attr is not None and type(decay) is not float)
+        or (scaled and attrs.get("input_scale", _MISSING) is not None)
+        or functorch_active()
+    ):
+        return None
+    done = forward_from_rest(
+        x, threshold, decay, attrs["reset"], n_steps, module._reusable_state_buffers()
+    )
+    if done is None:
+        return None
+    module._offer_state_buffers((done[1], done[2]))
+    return done[0], state_type(done[1], done[2])
+
+
 def fused_scan(
     module: Any,
     x: Tensor,

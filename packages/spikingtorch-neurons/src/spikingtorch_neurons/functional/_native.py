@@ -7,6 +7,8 @@ in a register-sized block while the loop runs over time, so every input is read 
 output written once (forward and backward). The results are those of the eager scan: the
 forward bit for bit (compiled with ``-ffp-contract=off``, so every product and sum rounds where
 :func:`~spikingtorch_neurons.functional.lif_step` rounds), the backward to rounding.
+``-fno-trapping-math`` lets the compiler turn the reset's select into vector blends (the
+kernel never reads the floating-point exception flags; values and rounding are unchanged).
 
 The source is plain C on raw pointers (no Python or torch headers), compiled once per
 machine with the system C compiler (``$CC``, else ``cc``, ``gcc`` or ``clang``; well under a
@@ -55,7 +57,7 @@ __all__ = [
 ]
 
 _SOURCE = Path(__file__).with_name("_native_scan.c")
-_FLAGS = ("-O3", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math")
+_FLAGS = ("-O3", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math", "-fno-trapping-math")
 _ABI_VERSION = 3
 _RESET_CODES = {"zero": 0, "subtract": 1, "none": 2}
 

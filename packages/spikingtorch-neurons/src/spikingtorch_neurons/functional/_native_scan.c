@@ -4,18 +4,19 @@
  * Built on first use by _native.py with the system C compiler (no Python or torch headers:
  * plain C on raw pointers, called through ctypes). Compile with -ffp-contract=off: the
  * forward must round exactly where spikingtorch_neurons.functional.lif_step rounds, so no
- * multiply-add may be fused.
+ * multiply-add may be fused. Compile with -fno-trapping-math as well: with trapping math GCC
+ * keeps the reset's selects as branches and does not vectorize the forward loops (about 12x
+ * slower); nothing here reads the floating-point exception flags.
  *
  * Layout: every sequence is time-first and contiguous, (T, M) with M = N * prod(F); the state
  * tensors are (M,) (NULL: at rest). Work is split over M (each element's recurrence is
  * independent) into blocks of BLOCK elements whose membranes stay in a local array (in L1)
  * while the loop runs over time, so every input element is read once and every output written
- * once. The previous step's spikes are read back from the spike row just written (still in
- * cache) rather than kept in a second array: the loops are bound by loads and stores, not by
- * arithmetic. Blocks are long (BLOCK * sizeof(T) bytes per row): rows of one tensor lie M
- * elements apart, and short blocks make the 3T row streams collide in the same cache sets.
- * (Recomputing s_{t-1} as v_{t-1} > theta instead is exact but made GCC 12 give up
- * vectorizing the zero-reset loop: 10-15x slower.)
+ * once. The array holds the membrane after the reset (reset at the end of a step, with the
+ * spike still in a register), so nothing is read back from the rows already written: the
+ * loops are bound by loads and stores, not by arithmetic. Blocks are long (BLOCK * sizeof(T)
+ * bytes per row): rows of one tensor lie M elements apart, and short blocks make the row
+ * streams collide in the same cache sets.
  *
  * Forward, per element (a = decay, or 1 for the IF):
  *     r_t = v_{t-1} (1 - s_{t-1})        reset "zero"
@@ -173,65 +174,102 @@ typedef struct {
     int has_decay, reset;
 } FN(fwd_args);
 
-/* One time step of one block: reads x, updates the membranes v in place, writes the spikes
- * (and the membranes when vo is not NULL). The previous spikes s are the initial state at the
- * first step and the row of spikes written one step earlier after that (still in cache): no
- * second state array to store (the loop is bound by loads and stores, not arithmetic).
- * Inlined with constant reset and has_decay, so each variant is one branch-free loop. */
-static inline __attribute__((always_inline)) void FN(fwd_row)(
-    int reset, int has_decay, T_ decay, T_ theta, const T_ *restrict x, T_ *restrict v,
-    const T_ *restrict s, T_ *restrict so, T_ *restrict vo, int64_t n) {
+/* One step of one element: v_t from the reset membrane r of the step before. The IF runs
+ * with decay 1: 1 * r is r exactly, so it rounds as the IF's r + x. */
+static inline __attribute__((always_inline)) T_ FN(fwd_v)(T_ decay, T_ r, T_ x) {
+    return decay * r + x;
+}
+
+/* The reset of v_t after a spike fire (0 or 1): the value the next step's leak acts on. It
+ * is the expression the step computes, r * (1 - s) or r - theta * s with s = fire as 1 or 0,
+ * written as a select between the two products (theta0 = theta * 0, hoisted; theta * 0 keeps
+ * theta's sign), so every value rounds as in functional.lif_step. */
+static inline __attribute__((always_inline)) T_ FN(fwd_reset)(int reset, T_ theta, T_ theta0,
+                                                              T_ v, int fire) {
+    if (reset == RESET_ZERO) return fire ? v * (T_)0 : v;
+    if (reset == RESET_SUBTRACT) return fire ? v - theta : v - theta0;
+    return v;
+}
+
+/* Steps t (and t + 1 when pair) of one block. r holds each element's membrane after the
+ * previous step's reset; the loop reads x, writes the spikes (and the membranes when vo is not
+ * NULL) and leaves the reset membrane in r. Nothing is read back from the rows already
+ * written, and a pair runs two steps per pass over r, so each step costs one read stream and
+ * one or two write streams (stores, not arithmetic, bound these loops). When last is set, the
+ * final step's membrane goes to vl (the returned state) instead of r. Inlined with constant
+ * reset, pair, last and NULL-ness of vo, so each variant is one branch-free loop. */
+static inline __attribute__((always_inline)) void FN(fwd_rows)(
+    int reset, int pair, int last, T_ decay, T_ theta, const T_ *restrict x0,
+    const T_ *restrict x1, T_ *restrict r, T_ *restrict so0, T_ *restrict so1,
+    T_ *restrict vo0, T_ *restrict vo1, T_ *restrict vl, int64_t n) {
+    const T_ theta0 = theta * (T_)0;
     for (int64_t i = 0; i < n; ++i) {
-        T_ r = v[i];
-        if (reset == RESET_ZERO)
-            r = r * ((T_)1 - s[i]);
-        else if (reset == RESET_SUBTRACT)
-            r = r - theta * s[i];
-        const T_ vn = (has_decay ? decay * r : r) + x[i];
-        v[i] = vn;
-        so[i] = vn > theta ? (T_)1 : (T_)0;
-        if (vo) vo[i] = vn;
+        T_ v = FN(fwd_v)(decay, r[i], x0[i]);
+        int fire = v > theta;
+        so0[i] = fire ? (T_)1 : (T_)0;
+        if (vo0) vo0[i] = v;
+        if (pair) {
+            v = FN(fwd_v)(decay, FN(fwd_reset)(reset, theta, theta0, v, fire), x1[i]);
+            fire = v > theta;
+            so1[i] = fire ? (T_)1 : (T_)0;
+            if (vo1) vo1[i] = v;
+        }
+        if (last) {
+            vl[i] = v;
+        } else {
+            r[i] = FN(fwd_reset)(reset, theta, theta0, v, fire);
+        }
     }
 }
 
 ST_CLONES static void FN(fwd_range)(const void *p, int64_t lo, int64_t hi) {
     const FN(fwd_args) *a = (const FN(fwd_args) *)p;
     const int64_t m = a->m, n_steps = a->n_steps;
-    const T_ decay = a->decay, theta = a->theta;
-    const int variant = a->reset * 2 + (a->has_decay ? 1 : 0);
-    T_ v[BLOCK], s0[BLOCK];
+    const T_ decay = a->has_decay ? a->decay : (T_)1, theta = a->theta;
+    T_ r[BLOCK];
     for (int64_t b0 = lo; b0 < hi; b0 += BLOCK) {
         const int64_t n = hi - b0 < BLOCK ? hi - b0 : BLOCK;
-        for (int64_t i = 0; i < n; ++i) { /* NULL: at rest */
-            v[i] = a->v0 ? a->v0[b0 + i] : (T_)0;
-            s0[i] = a->s0 ? a->s0[b0 + i] : (T_)0;
+        for (int64_t i = 0; i < n; ++i) { /* the initial state, reset as a step would; NULL: rest */
+            const T_ v0 = a->v0 ? a->v0[b0 + i] : (T_)0, s0 = a->s0 ? a->s0[b0 + i] : (T_)0;
+            if (a->reset == RESET_ZERO)
+                r[i] = v0 * ((T_)1 - s0);
+            else if (a->reset == RESET_SUBTRACT)
+                r[i] = v0 - theta * s0;
+            else
+                r[i] = v0;
         }
-        for (int64_t t = 0; t < n_steps; ++t) {
-            const T_ *x = a->x + t * m + b0;
-            T_ *so = a->spikes + t * m + b0;
-            const T_ *s = t > 0 ? so - m : s0;
-            T_ *vo = a->v_seq ? a->v_seq + t * m + b0 : NULL;
-#define ST_ROW(R, D)                                                                       \
-    do {                                                                                   \
-        if (vo)                                                                            \
-            FN(fwd_row)(R, D, decay, theta, x, v, s, so, vo, n);                           \
-        else                                                                               \
-            FN(fwd_row)(R, D, decay, theta, x, v, s, so, NULL, n);                         \
+        T_ *vl = a->v_last + b0, *sl = a->s_last ? a->s_last + b0 : NULL;
+        for (int64_t t = 0; t < n_steps;) {
+            /* two steps per pass while at least two remain; the last pass ends the sequence */
+            const int pair = t + 1 < n_steps, last = t + 1 + pair == n_steps;
+            const T_ *x0 = a->x + t * m + b0, *x1 = x0 + m;
+            T_ *so0 = a->spikes + t * m + b0, *so1 = so0 + m;
+            T_ *vo0 = a->v_seq ? a->v_seq + t * m + b0 : NULL, *vo1 = vo0 ? vo0 + m : NULL;
+#define ST_ROWS(R, P, L)                                                                       \
+    do {                                                                                       \
+        if (vo0)                                                                               \
+            FN(fwd_rows)(R, P, L, decay, theta, x0, x1, r, so0, so1, vo0, vo1, vl, n);         \
+        else                                                                                   \
+            FN(fwd_rows)(R, P, L, decay, theta, x0, x1, r, so0, so1, NULL, NULL, vl, n);       \
     } while (0)
-            switch (variant) {
-            case RESET_ZERO * 2: ST_ROW(RESET_ZERO, 0); break;
-            case RESET_ZERO * 2 + 1: ST_ROW(RESET_ZERO, 1); break;
-            case RESET_SUBTRACT * 2: ST_ROW(RESET_SUBTRACT, 0); break;
-            case RESET_SUBTRACT * 2 + 1: ST_ROW(RESET_SUBTRACT, 1); break;
-            case RESET_NONE * 2: ST_ROW(RESET_NONE, 0); break;
-            default: ST_ROW(RESET_NONE, 1); break;
+#define ST_STEP(R)                                                                             \
+    do {                                                                                       \
+        if (!last) ST_ROWS(R, 1, 0);                                                           \
+        else if (pair) ST_ROWS(R, 1, 1);                                                       \
+        else ST_ROWS(R, 0, 1);                                                                 \
+    } while (0)
+            switch (a->reset) {
+            case RESET_ZERO: ST_STEP(RESET_ZERO); break;
+            case RESET_SUBTRACT: ST_STEP(RESET_SUBTRACT); break;
+            default: ST_STEP(RESET_NONE); break;
             }
-#undef ST_ROW
+#undef ST_STEP
+#undef ST_ROWS
+            t += 1 + pair;
         }
-        for (int64_t i = 0; i < n; ++i) a->v_last[b0 + i] = v[i];
-        if (a->s_last) { /* a copy of the last spike row: the state must not view the spikes */
-            const T_ *last = a->spikes + (n_steps - 1) * m + b0;
-            for (int64_t i = 0; i < n; ++i) a->s_last[b0 + i] = last[i];
+        if (sl) { /* a copy of the last spike row: the state must not view the spikes */
+            const T_ *last_row = a->spikes + (n_steps - 1) * m + b0;
+            for (int64_t i = 0; i < n; ++i) sl[i] = last_row[i];
         }
     }
 }
