@@ -421,8 +421,9 @@ class SpikingNet(nn.Module):
     def _forward_sequence(self, x: Tensor, n_steps: int, batch: int) -> Tensor:
         # Time-major merge (t * N + n): neurons then view (T*N, *F) as (T, N, *F) without a copy.
         x_tm = x.transpose(0, 1) if self.batch_first else x
-        chunk = self._time_chunk(n_steps, batch, x.device)
-        conv_slice = self._conv_slice(x.device)
+        device = x.device
+        chunk = self._time_chunk(n_steps, batch, device)
+        conv_slice = self._conv_slice(device)
         if conv_slice is not None and chunk * batch <= conv_slice:
             conv_slice = None  # every merged pass fits one convolution call: nothing to patch
         plan = self._sequence_plan()

@@ -173,7 +173,8 @@ class Neuron(nn.Module):
 
     def _forward_merged(self, x: Tensor, n_steps: int) -> Tensor:
         """Sequence mode: ``x`` is ``(T*N, *F)``, time-major; run :meth:`scan` from rest."""
-        if x.dim() < 1 or x.shape[0] % n_steps != 0:
+        shape = x.shape
+        if not shape or shape[0] % n_steps != 0:
             raise ValueError(
                 f"{type(self).__name__} in sequence mode expects the time-merged batch "
                 f"(T*N, *F) with T = {n_steps}, got shape {tuple(x.shape)}; a layer before it "
@@ -266,6 +267,11 @@ def _compact(state: Any) -> Any:
     if isinstance(state, Tensor):
         return state.clone() if _pins_more(state) else state
     if isinstance(state, tuple):
+        for s in state:  # the common case (a scan's own tensors) returns the tuple as it is
+            if _pins_more(s) if isinstance(s, Tensor) else isinstance(s, tuple):
+                break
+        else:
+            return state
         items = [_compact(s) for s in state]
         return type(state)(*items) if hasattr(state, "_fields") else tuple(items)
     return state
