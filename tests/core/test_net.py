@@ -122,6 +122,26 @@ def test_detach_cuts_graph() -> None:
     assert model.net.fc.weight.grad is not None  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_model_mid_stream_with_gradients_can_be_copied(how: str) -> None:
+    import copy
+    import pickle
+
+    torch.manual_seed(3)
+    model = SpikingNet(SeedStyle(), (2,))
+    x = torch.rand(4, 3) + 0.2
+    model.step(x)
+    model.step(x)
+    assert model.net.sl.state.v.grad_fn is not None  # type: ignore[union-attr]
+    # torch refuses to deep-copy a non-leaf tensor; the copy carries the state's values
+    twin = copy.deepcopy(model) if how == "deepcopy" else pickle.loads(pickle.dumps(model))
+    theirs, ours = twin.net.sl.state, model.net.sl.state  # type: ignore[union-attr]
+    assert theirs.v.grad_fn is None and torch.equal(theirs.v, ours.v.detach())
+    assert theirs.v.data_ptr() != ours.v.data_ptr()  # its own memory
+    assert ours.v.grad_fn is not None  # the original keeps its graph
+    torch.testing.assert_close(twin.step(x), model.step(x))  # both continue the same stream
+
+
 def test_lengths_zero_outputs_past_end() -> None:
     model = SpikingNet(identity_net(), (2,))
     x = torch.full((3, 4, 2), 1.5)  # spikes at every step without a mask

@@ -226,6 +226,16 @@ class Neuron(nn.Module):
         """The stored state's tensors may now be referenced elsewhere: never overwrite them."""
         self.__dict__.pop("_reusable", None)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Copies (``copy.deepcopy``) and pickles carry the state's values without its autograd
+        history: a state computed with gradients is not a graph leaf, which torch refuses to
+        deep-copy. They never share recycled state buffers with this module."""
+        attrs = dict(super().__getstate__())
+        attrs["_state"] = _detach(attrs.get("_state"))
+        attrs.pop("_reusable", None)
+        attrs.pop("_merging", None)
+        return attrs
+
     # -- protocol -----------------------------------------------------------------------------
     @property
     def state(self) -> Any:
