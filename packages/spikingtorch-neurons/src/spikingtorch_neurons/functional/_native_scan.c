@@ -242,9 +242,10 @@ ST_CLONES static void FN(fwd_range)(const void *p, int64_t lo, int64_t hi) {
         for (int64_t t = 0; t < n_steps;) {
             /* two steps per pass while at least two remain; the last pass ends the sequence */
             const int pair = t + 1 < n_steps, last = t + 1 + pair == n_steps;
-            const T_ *x0 = a->x + t * m + b0, *x1 = x0 + m;
-            T_ *so0 = a->spikes + t * m + b0, *so1 = so0 + m;
-            T_ *vo0 = a->v_seq ? a->v_seq + t * m + b0 : NULL, *vo1 = vo0 ? vo0 + m : NULL;
+            const int64_t next = pair ? m : 0; /* a single last step: the second row unused */
+            const T_ *x0 = a->x + t * m + b0, *x1 = x0 + next;
+            T_ *so0 = a->spikes + t * m + b0, *so1 = so0 + next;
+            T_ *vo0 = a->v_seq ? a->v_seq + t * m + b0 : NULL, *vo1 = vo0 ? vo0 + next : NULL;
 #define ST_ROWS(R, P, L)                                                                       \
     do {                                                                                       \
         if (vo0)                                                                               \
