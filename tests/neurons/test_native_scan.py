@@ -362,6 +362,73 @@ def test_no_grad_from_rest_is_one_kernel_call(native_mode: Any) -> None:
             assert calls == [1]
 
 
+def _merged_calls(neuron: torch.nn.Module, x: Tensor) -> tuple[int, int, Tensor]:
+    """A no-grad sequence-mode pass after a first one (which loads the kernel): how many
+    kernel calls from rest served it, how many times the general fused scan ran, and the
+    output."""
+    from spikingtorch_neurons import _params, integrate_fire, leaky
+
+    served: list[int] = []
+    general: list[int] = []
+
+    def counted(*args: Any) -> Any:
+        done = _native.forward_from_rest(*args)
+        served.extend([1] if done is not None else [])
+        return done
+
+    def general_scan(*args: Any, **kwargs: Any) -> Any:
+        general.append(1)
+        return _params.fused_scan(*args, **kwargs)
+
+    model = _seq_model(neuron)
+    with torch.no_grad():
+        model(x)
+    with pytest.MonkeyPatch.context() as mp, torch.no_grad():
+        mp.setattr(_params, "forward_from_rest", counted)
+        mp.setattr(leaky, "fused_scan", general_scan)
+        mp.setattr(integrate_fire, "fused_scan", general_scan)
+        out = model(x)
+    return len(served), len(general), out
+
+
+class _OwnStep(LIF):
+    def step(self, x_t: Tensor, state: Any) -> Any:
+        return super().step(x_t, state)
+
+
+@needs_compiler
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda: LIF(decay=0.8, threshold=0.7), (1, 0)),  # one kernel call, nothing else
+        (lambda: IF(threshold=0.9, reset="subtract"), (1, 0)),
+        (lambda: LIF(decay=0.8, input_scale=0.5), (0, 1)),  # scaled: the general scan
+        (lambda: LIF(decay=0.8, threshold=torch.full((6,), 0.7)), (0, 1)),  # per-neuron
+        (lambda: LIF(decay=0.8, learn_threshold=True), (0, 1)),
+        (lambda: LIF(tau=5.0, learn_tau=True), (0, 1)),
+        (lambda: _OwnStep(decay=0.8), (0, 0)),  # a subclass's step: the loop over it
+    ],
+    ids=["LIF", "IF", "scaled", "per-neuron", "learned-threshold", "learned-decay", "own-step"],
+)
+def test_a_no_grad_sequence_pass_is_one_kernel_call_per_layer_when_served(
+    native_mode: Any, make: Any, expected: tuple[int, int]
+) -> None:
+    native_mode("1")
+    x = 2 * torch.rand(3, 7, 4, generator=torch.Generator().manual_seed(5))
+    kernel_calls, general_scans, out = _merged_calls(make(), x)
+    assert (kernel_calls, general_scans) == expected
+    reference = _step_model(make())(x)
+    assert torch.equal(out, reference)
+
+
+def _step_model(neuron: torch.nn.Module) -> Any:
+    """``_seq_model``'s net (the same weights) in step mode."""
+    from spikingtorch import SpikingNet
+
+    torch.manual_seed(0)
+    return SpikingNet(torch.nn.Sequential(torch.nn.Linear(4, 6), neuron))
+
+
 def _seq_model(neuron: torch.nn.Module) -> Any:
     from spikingtorch import SpikingNet
 
