@@ -566,3 +566,19 @@ def test_copies_do_not_share_the_module_plan() -> None:
         assert torch.equal(twin(x), y)
         twin_neurons = [m for m in twin.modules() if isinstance(m, Neuron)]
         assert all(m.state is not None for m in twin_neurons)  # its own neurons ran
+
+
+@torch.no_grad()
+def test_modules_that_compare_equal_are_still_told_apart() -> None:
+    class Alike(Leaky):  # every instance "equals" every other
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, Alike)
+
+        __hash__ = Leaky.__hash__
+
+    net = nn.Sequential(_drive(), Alike(0.9))
+    model = SpikingNet(net, (3,), mode="sequence")
+    x = torch.rand(2, 5, 4, dtype=torch.float64) * 3
+    model(x)
+    net[1] = Alike(0.6)  # equal to the old one, but another module: it must scan
+    assert torch.equal(model(x), _step_reference(net, x))

@@ -15,6 +15,7 @@ shape and ``out_shape`` the per-step output shape of ``net``.
 from __future__ import annotations
 
 import inspect
+import operator
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -129,6 +130,12 @@ def _walk(root: nn.Module) -> list[nn.Module]:
                 found.append(child)
                 stack.append(child)
     return found
+
+
+def _same_modules(old: list[nn.Module], new: list[nn.Module]) -> bool:
+    """Whether two walks found the very same module objects in the same order (identity: a
+    module class may define ``__eq__``)."""
+    return len(old) == len(new) and not any(map(operator.is_not, old, new))
 
 
 def _slice_convolutions(convs: list[nn.Module], size: int) -> dict[nn.Module, Any]:
@@ -359,7 +366,7 @@ class SpikingNet(nn.Module):
         """
         modules = _walk(self)
         plan: _SequencePlan | None = self.__dict__.get("_plan")
-        if plan is None or plan.modules != modules:
+        if plan is None or not _same_modules(plan.modules, modules):
             neurons, batchnorms = self._sequence_neurons()
             convs: list[nn.Module] = [m for m in modules if isinstance(m, nn.modules.conv._ConvNd)]
             plan = _SequencePlan(modules, neurons, batchnorms, convs)
