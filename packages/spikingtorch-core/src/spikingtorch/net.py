@@ -325,7 +325,7 @@ class SpikingNet(nn.Module):
 
         if self.mode == "sequence":
             out = self._forward_sequence(x, n_steps, batch)
-            self._stream_init = False
+            self.__dict__["_stream_init"] = False  # past nn.Module.__setattr__
             return out if mask is None else self._apply_mask(out, mask)
 
         outputs: list[Tensor] = []
@@ -339,7 +339,7 @@ class SpikingNet(nn.Module):
         if run_steps < n_steps:  # samples all ended early: pad with zeros inside the one stack
             outputs.extend([outputs[0].new_zeros(outputs[0].shape)] * (n_steps - run_steps))
         out = torch.stack(outputs, dim=time_dim)
-        self._stream_init = False
+        self.__dict__["_stream_init"] = False
         return out if mask is None else self._apply_mask(out, mask)
 
     def _apply_mask(self, out: Tensor, mask: Tensor) -> Tensor:
