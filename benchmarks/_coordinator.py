@@ -3,8 +3,9 @@
 :class:`WorkerProcess` starts one ``_worker.py`` and speaks its line protocol (one JSON request
 and one JSON reply per line). :class:`ConfigRun` benchmarks one configuration: it sets up every
 worker in parallel, then probes and warms them up one at a time, then runs interleaved rounds.
-In each round every worker does exactly one step, one at a time, in an order rotated every
-round, with a short gap after each step. Training rounds come first, then no-grad rounds.
+In each round every worker does exactly one step, one at a time, in a fresh seeded order (or
+one rotated every round), with a short gap after each step. Training rounds come first, then
+no-grad rounds.
 Standard library only: the workers import torch, the coordinator does not.
 """
 
@@ -14,6 +15,7 @@ import argparse
 import contextlib
 import json
 import os
+import random
 import select
 import subprocess
 import sys
@@ -228,6 +230,7 @@ class ConfigRun:
             "warmup": args.warmup,
             "threads": args.threads,
             "gap_ms": args.gap_ms,
+            "order": args.order,
             "python": args.python,
             "st_seq_kwargs": {
                 name: kwargs
@@ -315,12 +318,19 @@ class ConfigRun:
 
     def rounds(self, kind: str) -> None:
         """Interleaved rounds of ``kind`` (``"train"`` or ``"infer"``): each live worker does one
-        step per round, one at a time, starting one worker later every round."""
+        step per round, one at a time. ``--order shuffle`` (default) draws a new order every
+        round (seeded: reproducible), so no worker always follows the same one; ``rotate``
+        starts one worker later every round, which keeps every worker's neighbours fixed."""
         key = f"{kind}_ms"
+        rng = random.Random(f"{self.args.seed}-{self.config.key}-{kind}")
         for r in range(self.args.rounds):
             order = [name for name in self.frameworks if name in self.workers]
-            shift = r % max(len(order), 1)
-            for name in order[shift:] + order[:shift]:
+            if self.args.order == "shuffle":
+                rng.shuffle(order)
+            else:
+                shift = r % max(len(order), 1)
+                order = order[shift:] + order[:shift]
+            for name in order:
                 reply = self._request(name, {"cmd": kind})
                 if reply is not None:
                     self.entries[name][key].append(reply["ms"])

@@ -3,9 +3,10 @@
 Each framework runs in its own persistent worker process (``_worker.py``), so peak RSS is its
 own and no allocator or thread pool is shared. After setup, a forward-equivalence probe and a
 warm-up, the coordinator runs *interleaved rounds*: in each round every worker does exactly one
-step, one worker at a time, in an order rotated every round, with a short gap between steps.
-Training rounds come first (forward + backward + Adam), then no-grad forward rounds. Ratios are
-medians over rounds of per-round ratios, which cancels the slow drifts of a shared machine.
+step, one worker at a time, in a fresh (seeded) order every round, with a short gap between
+steps. Training rounds come first (forward + backward + Adam), then no-grad forward rounds.
+Ratios are medians over rounds of per-round ratios, which cancels the slow drifts of a shared
+machine.
 
 Examples (from the repository root; ``bash benchmarks/setup_peers.sh`` creates the workers'
 interpreter, ``benchmarks/.venv-peers``)::
@@ -99,6 +100,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         default=20.0,
         help="pause after each step (lets OpenMP threads park)",
+    )
+    parser.add_argument(
+        "--order",
+        choices=("shuffle", "rotate"),
+        default="shuffle",
+        help="workers' order in each round: a fresh seeded shuffle (default), or rotated by one",
     )
     parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads per worker")
     parser.add_argument("--batch", type=int, default=128)
