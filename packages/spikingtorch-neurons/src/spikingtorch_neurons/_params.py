@@ -334,12 +334,27 @@ def merged_from_rest(
         or functorch_active()
     ):
         return None
-    done = forward_from_rest(
-        x, threshold, decay, attrs["reset"], n_steps, module._reusable_state_buffers()
-    )
+    return _kernel_from_rest(module, x, threshold, decay, n_steps, state_type)
+
+
+def _kernel_from_rest(
+    module: Any,
+    x: Tensor,
+    threshold: Param,
+    decay: Param | None,
+    merged_steps: int | None,
+    state_type: Any,
+) -> tuple[Tensor, Any] | None:
+    """The no-grad scan from rest as one kernel call, or ``None`` when the kernel declines.
+    On the merged layout (a sequence-mode call) the last state's tensors, when nothing else
+    holds them, take the new state; a direct scan hands its state to the caller, so never
+    there."""
+    reuse = None if merged_steps is None else module._reusable_state_buffers()
+    done = forward_from_rest(x, threshold, decay, module.reset, merged_steps, reuse)
     if done is None:
         return None
-    module._offer_state_buffers((done[1], done[2]))
+    if merged_steps is not None:
+        module._offer_state_buffers((done[1], done[2]))
     return done[0], state_type(done[1], done[2])
 
 
@@ -357,17 +372,12 @@ def fused_scan(
     """The IF/LIF fused scan of ``module`` over ``(T, N, *F)``, or over the time-merged
     ``(T*N, *F)`` with ``merged_steps=T``; returns ``(spikes, state_type(v, s))``.
 
-    Without autograd from rest it is one kernel call; inside a sequence-mode call the last
-    state's tensors, when nothing else holds them, take the new state (a direct scan hands
-    its state to the caller, so never there).
+    Without autograd from rest it is one kernel call (:func:`_kernel_from_rest`).
     """
     if state is None and input_scale is None and not torch.is_grad_enabled():
-        reuse = None if merged_steps is None else module._reusable_state_buffers()
-        done = forward_from_rest(x, threshold, decay, module.reset, merged_steps, reuse)
+        done = _kernel_from_rest(module, x, threshold, decay, merged_steps, state_type)
         if done is not None:
-            if merged_steps is not None:
-                module._offer_state_buffers((done[1], done[2]))
-            return done[0], state_type(done[1], done[2])
+            return done
     # starting at rest needs no zero tensors, but the input still gets the step's checks
     # (per-neuron tensors must broadcast to it); with float parameters only its dtype
     if state is None and (
