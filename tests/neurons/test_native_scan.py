@@ -497,3 +497,135 @@ def test_a_state_used_after_the_sequence_is_never_overwritten(native_mode: Any, 
     with torch.no_grad():
         model(2 * x)  # a new no-grad sequence
     assert all(torch.equal(a, b) for a, b in zip(used, kept, strict=True))
+
+
+# -- the training node: saves the input, recomputes the membranes --------------------------------
+
+
+def _graph_nodes(root: Any) -> list[Any]:
+    """Every autograd node reachable from ``root`` once."""
+    seen, stack, found = set(), [root], []
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        found.append(node)
+        stack.extend(n for n, _ in node.next_functions)
+    return found
+
+
+@needs_compiler
+@pytest.mark.parametrize(
+    "make",
+    [lambda: LIF(decay=0.8, surrogate="fast_sigmoid"), lambda: IF(reset="subtract")],
+    ids=["LIF", "IF"],
+)
+def test_a_training_sequence_pass_saves_the_input_and_not_the_membranes(
+    native_mode: Any, make: Any
+) -> None:
+    native_mode("1")
+    neuron = make()
+    model = _seq_model(neuron)
+    inputs: list[Tensor] = []
+    neuron.register_forward_pre_hook(lambda _m, args: inputs.append(args[0]))
+    x = 2 * torch.rand(3, 7, 4, generator=torch.Generator().manual_seed(5))
+    out = model(x)
+    nodes = [n for n in _graph_nodes(out.grad_fn) if type(n).__name__ == "_NativeScanBackward"]
+    assert len(nodes) == 1  # the whole sequence of the layer is one node
+    saved = [t for t in nodes[0].saved_tensors if t is not None]
+    assert len(saved) == 1  # from rest: the input, and nothing shaped like the membranes
+    assert saved[0].data_ptr() == inputs[0].data_ptr() and saved[0].shape == inputs[0].shape
+    # and the gradients are those of step mode
+    step = _step_model(make())
+    w = torch.randn(out.shape, generator=torch.Generator().manual_seed(6))
+    (out * w).sum().backward()
+    (step(x) * w).sum().backward()
+    for a, b in zip(model.parameters(), step.parameters(), strict=True):
+        assert a.grad is not None and b.grad is not None
+        torch.testing.assert_close(a.grad, b.grad, rtol=1e-5, atol=1e-7)
+
+
+@needs_compiler
+@pytest.mark.parametrize(
+    ("n_steps", "width"),
+    [(70, 300), (2100, 37)],  # recompute blocks of 224 and of the minimum 16 elements
+    ids=["long", "very-long"],
+)
+@pytest.mark.parametrize("reset", ["zero", "subtract", "none"])
+def test_long_sequences_recompute_in_shorter_blocks_with_the_same_gradients(
+    native_mode: Any, n_steps: int, width: int, reset: str
+) -> None:
+    native_mode("1")
+    x, v0, s0 = _inputs((n_steps, 1, width), torch.float64, seed=7)
+    x = 0.5 * x  # spikes now and then, not on every step
+    kw = {"threshold": 0.9, "reset": reset, "surrogate": "atan"}
+    w = torch.randn(x.shape, generator=torch.Generator().manual_seed(8), dtype=torch.float64)
+
+    def grads(run: Any) -> tuple[Tensor, ...]:
+        leaves = [t.detach().clone().requires_grad_() for t in (x, v0, s0)]
+        spikes, v_last = run(*leaves)
+        got = torch.autograd.grad((spikes * w).sum() + v_last.sum(), leaves, allow_unused=True)
+        return tuple(
+            torch.zeros_like(t) if g is None else g for g, t in zip(got, leaves, strict=True)
+        )
+
+    expected = grads(lambda a, b, c: _steps(a, b, c, 0.97, **kw))
+    got = grads(lambda a, b, c: (lambda r: (r[0], r[1].v))(_scan(a, b, c, 0.97, **kw)))
+    assert expected[0].abs().sum() > 0
+    for e, o in zip(expected, got, strict=True):
+        torch.testing.assert_close(o, e, rtol=1e-5, atol=1e-9)
+
+
+@needs_compiler
+@pytest.mark.parametrize("decay", [0.85, None], ids=["LIF", "IF"])
+@pytest.mark.parametrize("reset", ["zero", "subtract"])
+def test_the_gradient_of_the_state_spikes_joins_the_last_step(
+    native_mode: Any, decay: float | None, reset: str
+) -> None:
+    native_mode("1")
+    x, v0, s0 = _inputs((6, 2, 50), torch.float32, seed=9)
+    w = torch.randn(x.shape, generator=torch.Generator().manual_seed(10))
+    kw = {"threshold": 0.9, "reset": reset, "surrogate": "sigmoid"}
+
+    def grads(run: Any) -> tuple[Tensor, ...]:
+        leaves = [t.detach().clone().requires_grad_() for t in (x, v0, s0)]
+        spikes, v_last, s_last = run(*leaves)
+        loss = (spikes * w).sum() + 0.6 * v_last.sum() - 1.7 * s_last.sum()
+        return torch.autograd.grad(loss, leaves)
+
+    def by_steps(a: Tensor, b: Tensor, c: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        spikes, v_last = _steps(a, b, c, decay, **kw)
+        return spikes, v_last, spikes[-1]
+
+    def by_scan(a: Tensor, b: Tensor, c: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        spikes, state = _scan(a, b, c, decay, **kw)
+        assert type(spikes.grad_fn).__name__ == "_NativeScanBackward"
+        return spikes, state.v, state.s
+
+    for e, o in zip(grads(by_steps), grads(by_scan), strict=True):
+        torch.testing.assert_close(o, e, rtol=1e-5, atol=1e-6)
+
+
+@needs_compiler
+def test_gradients_arriving_in_any_layout_are_taken(native_mode: Any) -> None:
+    native_mode("1")
+    x, v0, s0 = _inputs((5, 40, 3), torch.float32, seed=11)
+    w = torch.randn(5, 3, 40, generator=torch.Generator().manual_seed(12))
+
+    def grads(run: Any) -> tuple[Tensor, ...]:
+        leaf = x.detach().clone().requires_grad_()
+        spikes, v_last, s_last = run(leaf)
+        # a transposed use: the gradient reaching the scan is dense but not contiguous
+        loss = (spikes.transpose(1, 2) * w).sum() + v_last.sum() + 2.0 * s_last.sum()
+        return torch.autograd.grad(loss, [leaf])
+
+    def by_steps(a: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        spikes, v_last = _steps(a, v0, s0, 0.9)
+        return spikes, v_last, spikes[-1]
+
+    def by_scan(a: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        spikes, state = _scan(a, v0, s0, 0.9)
+        return spikes, state.v, state.s
+
+    torch.testing.assert_close(grads(by_scan)[0], grads(by_steps)[0], rtol=1e-5, atol=1e-6)

@@ -17,6 +17,7 @@ from torch import Tensor, nn
 from spikingtorch.surrogate import functorch_active
 from spikingtorch_neurons.functional import Param
 from spikingtorch_neurons.functional._native import forward_from_rest
+from spikingtorch_neurons.functional.scan import RESET_MODES, native_scan
 from spikingtorch_neurons.functional.scan import _run as scan_run
 
 
@@ -296,30 +297,35 @@ def fused_scan_applies(module: nn.Module, owner: type, x_seq: Tensor) -> bool:
 _MISSING = object()
 
 
-def merged_from_rest(
+def merged_kernel(
     module: Any,
     owner: Any,
     x: Tensor,
     n_steps: int,
+    state: Any,
     state_type: Any,
     decay_attr: str | None = None,
     scaled: bool = False,
 ) -> tuple[Tensor, Any] | None:
-    """Sequence mode's no-grad pass of an IF/LIF from rest as one kernel call: ``(spikes,
-    state_type(v_last, s_last))`` for the time-merged ``x`` ``(T*N, *F)``, or ``None`` when
-    the kernel does not serve it (the caller then runs :func:`fused_scan`, which gives the
-    same result).
+    """Sequence mode's IF/LIF pass over the time-merged ``x`` ``(T*N, *F)`` as one native
+    kernel call: ``(spikes, state_type(v_last, s_last))``, or ``None`` when the kernel does not
+    serve it (the caller then runs :func:`fused_scan`, which gives the same result).
+
+    Without autograd (from rest only) it is the bare forward kernel; with autograd it is one
+    :class:`~spikingtorch_neurons.functional.scan._NativeScan` node, from rest or from the
+    ``state`` a previous time chunk left.
 
     Served: a module of ``owner``'s model (its class overrides neither ``step`` nor
     ``scan``), a float ``threshold`` (and a float decay in the plain attribute
     ``decay_attr``; with ``scaled``, an ``input_scale`` attribute that is ``None``), no
     ``torch.func`` transform, and an input the kernel takes (see
-    :func:`~spikingtorch_neurons.functional._native.forward_from_rest`). The caller checks
-    that autograd is off and that the scan starts at rest.
+    :func:`~spikingtorch_neurons.functional._native.forward_from_rest` and
+    :func:`~spikingtorch_neurons.functional.scan.native_scan`).
 
-    This is the path a no-grad sequence-mode pass takes once per spiking layer, right after a
-    convolution or a matrix product has streamed through the caches, where every Python call
-    and attribute lookup costs several times its hot cost: hence plain ``__dict__`` reads.
+    This is the path sequence mode takes once per spiking layer, right after a convolution or
+    a matrix product has streamed through the caches, where every Python call and attribute
+    lookup costs several times its hot cost: hence plain ``__dict__`` reads and no detour
+    through :func:`fused_scan`.
     """
     cls = type(module)
     attrs = module.__dict__
@@ -334,7 +340,20 @@ def merged_from_rest(
         or functorch_active()
     ):
         return None
-    return _kernel_from_rest(module, x, threshold, decay, n_steps, state_type)
+    if not torch.is_grad_enabled():
+        if state is not None:
+            return None
+        return _kernel_from_rest(module, x, threshold, decay, n_steps, state_type)
+    reset = attrs.get("reset")
+    if reset not in RESET_MODES:
+        return None  # the general path names the problem
+    v0, s0 = (None, None) if state is None else (state.v, state.s)
+    done = native_scan(
+        x, v0, s0, threshold, decay, reset, module.surrogate, module.detach_reset, n_steps
+    )
+    if done is None:
+        return None
+    return done[0], state_type(done[1], done[2])
 
 
 def _kernel_from_rest(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor, nn
 
 from spikingtorch.neuron import Neuron
@@ -14,7 +13,7 @@ from spikingtorch_neurons._params import (
     fused_scan,
     fused_scan_applies,
     like,
-    merged_from_rest,
+    merged_kernel,
     repr_args,
     store,
 )
@@ -109,10 +108,9 @@ class IF(Neuron):
     ) -> tuple[Tensor, IFState]:
         """:meth:`scan` on sequence mode's time-merged ``(T*N, *F)`` (see
         :meth:`spikingtorch.Neuron.scan_merged`): the same fused scan, without reshapes."""
-        if state is None and not torch.is_grad_enabled():
-            done = merged_from_rest(self, IF, x, n_steps, IFState)
-            if done is not None:
-                return done
+        done = merged_kernel(self, IF, x, n_steps, state, IFState)
+        if done is not None:
+            return done
         if type(self).scan is not IF.scan or not fused_scan_applies(self, IF, x):
             return super().scan_merged(x, n_steps, state)  # through this class's own scan
         return fused_scan(self, x, state, n_steps, state_type=IFState, threshold=self.threshold)

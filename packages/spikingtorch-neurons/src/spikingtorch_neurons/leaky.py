@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
 from torch import Tensor, nn
 
 from spikingtorch.neuron import Neuron
@@ -17,7 +16,7 @@ from spikingtorch_neurons._params import (
     fused_scan,
     fused_scan_applies,
     like,
-    merged_from_rest,
+    merged_kernel,
     read_decay,
     repr_args,
     store,
@@ -219,10 +218,9 @@ class LIF(LeakyNeuron):
     ) -> tuple[Tensor, LIFState]:
         """:meth:`scan` on sequence mode's time-merged ``(T*N, *F)`` (see
         :meth:`spikingtorch.Neuron.scan_merged`): the same fused scan, without reshapes."""
-        if state is None and not torch.is_grad_enabled():
-            done = merged_from_rest(self, LIF, x, n_steps, LIFState, "_decay", scaled=True)
-            if done is not None:
-                return done
+        done = merged_kernel(self, LIF, x, n_steps, state, LIFState, "_decay", scaled=True)
+        if done is not None:
+            return done
         if type(self).scan is not LIF.scan or not fused_scan_applies(self, LIF, x):
             return super().scan_merged(x, n_steps, state)  # through this class's own scan
         return fused_scan(

@@ -58,8 +58,8 @@ __all__ = [
 
 _SOURCE = Path(__file__).with_name("_native_scan.c")
 _FLAGS = ("-O3", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math", "-fno-trapping-math")
-_ABI_VERSION = 3
-_RESET_CODES = {"zero": 0, "subtract": 1, "none": 2}
+_ABI_VERSION = 4
+RESET_CODES = {"zero": 0, "subtract": 1, "none": 2}
 
 #: Surrogate classes whose derivative the kernel computes itself, by ``(module, class)`` name,
 #: with the attribute holding their one parameter. Others (plugins, subclasses) pass ``d_t``
@@ -178,8 +178,9 @@ def _open(compiler: str) -> tuple[ctypes.CDLL, Path, str]:
     return ctypes.CDLL(str(path)), path, "pthreads" + (f" (OpenMP: {errors[0]})" if errors else "")
 
 
-def _declare(lib: ctypes.CDLL) -> dict[torch.dtype, tuple[Any, Any]]:
-    """Declare the kernels' signatures; returns ``{dtype: (forward, backward)}``."""
+def _declare(lib: ctypes.CDLL) -> dict[torch.dtype, tuple[Any, Any, Any]]:
+    """Declare the kernels' signatures; returns ``{dtype: (forward, backward,
+    backward_recompute)}``."""
     ptr, i64, i32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int
     fns = {}
     for dtype, suffix, real in (
@@ -192,7 +193,10 @@ def _declare(lib: ctypes.CDLL) -> dict[torch.dtype, tuple[Any, Any]]:
         bwd = getattr(lib, f"st_lif_backward_{suffix}")
         bwd.restype = None
         bwd.argtypes = [ptr] * 5 + [i64, i64, real, i32, real, i32, i32, i32, real, i32]
-        fns[dtype] = (fwd, bwd)
+        bwdx = getattr(lib, f"st_lif_backward_recompute_{suffix}")
+        bwdx.restype = i32
+        bwdx.argtypes = [ptr] * 6 + [i64, i64, real, i32, real, i32, i32, i32, real, i32]
+        fns[dtype] = (fwd, bwd, bwdx)
     return fns
 
 
@@ -205,7 +209,7 @@ def _load() -> ctypes.CDLL | None:
             return _state["lib"]
         mode = _mode()
         lib = None
-        fns: dict[torch.dtype, tuple[Any, Any]] = {}
+        fns: dict[torch.dtype, tuple[Any, Any, Any]] = {}
         if mode == "off":
             status = "disabled (SPIKINGTORCH_NATIVE=0)"
         else:
@@ -268,18 +272,29 @@ def applies(x: Tensor, threshold: Any, decay: Any) -> bool:
     return kernel_serves(x, threshold, decay, "cpu") and native_available()
 
 
-def _threads(elements: int) -> int:
+def threads_for(elements: int) -> int:
+    """The kernel threads for a scan over ``elements`` (``T * M``) values."""
     if elements < PARALLEL_MIN_ELEMENTS:
         return 1
     return max(1, min(torch.get_num_threads(), elements // PARALLEL_MIN_ELEMENTS))
+
+
+def loaded_kernels(dtype: torch.dtype) -> tuple[Any, Any, Any] | None:
+    """``(forward, backward, backward_recompute)`` for ``dtype``, building the library on the
+    first call; ``None`` when it is unavailable or does not serve ``dtype``."""
+    fns = _state["fns"].get(dtype)
+    if fns is None and _state["status"] is None:
+        native_available()
+        fns = _state["fns"].get(dtype)
+    return fns
 
 
 def _ptr(t: Tensor | None) -> int | None:
     return None if t is None else t.data_ptr()
 
 
-def _kernels_for(dtype: torch.dtype) -> tuple[Any, Any]:
-    """The loaded ``(forward, backward)`` ctypes functions for ``dtype``."""
+def _kernels_for(dtype: torch.dtype) -> tuple[Any, Any, Any]:
+    """The loaded ``(forward, backward, backward_recompute)`` ctypes functions for ``dtype``."""
     fns = _state["fns"]
     if not fns:
         _load()
@@ -299,7 +314,7 @@ class ForwardOperands(NamedTuple):
     s_last: Tensor | None
 
 
-def _dense(t: Tensor, dtype: torch.dtype, shape: torch.Size) -> Tensor:
+def dense(t: Tensor, dtype: torch.dtype, shape: torch.Size) -> Tensor:
     """``t`` cast to ``dtype``, broadcast to ``shape`` and contiguous (no copy when it is)."""
     if t.dtype != dtype:
         t = t.to(dtype)
@@ -322,9 +337,9 @@ def forward_operands(
         drive = drive.contiguous()
     step_shape = drive.shape[1:]
     if v0 is not None:
-        v0 = _dense(v0, drive.dtype, step_shape)
+        v0 = dense(v0, drive.dtype, step_shape)
     if s0 is not None:
-        s0 = _dense(s0, drive.dtype, step_shape)
+        s0 = dense(s0, drive.dtype, step_shape)
     spikes = torch.empty_like(drive)
     v_seq = torch.empty_like(drive) if keep_membranes else None
     v_last = drive.new_empty(step_shape)
@@ -357,9 +372,9 @@ def backward_operands(
     if not v_seq.is_contiguous():
         v_seq = v_seq.contiguous()
     if g_spikes is not None:
-        g_spikes = _dense(g_spikes, dtype, v_seq.shape)
+        g_spikes = dense(g_spikes, dtype, v_seq.shape)
     if g_v_last is not None:
-        g_v_last = _dense(g_v_last, dtype, v_seq.shape[1:])
+        g_v_last = dense(g_v_last, dtype, v_seq.shape[1:])
     code, param = surrogate_code(surrogate)
     d_given = None
     if code == 0:
@@ -398,8 +413,8 @@ def _launch_forward(
         1.0 if decay is None else decay,
         decay is not None,
         threshold,
-        _RESET_CODES[reset],
-        _threads(elements),
+        RESET_CODES[reset],
+        threads_for(elements),
     )
 
 
@@ -517,10 +532,10 @@ def native_lif_backward(
         1.0 if decay is None else decay,
         decay is not None,
         threshold,
-        _RESET_CODES[reset],
+        RESET_CODES[reset],
         detach_reset,
         ops.surrogate_code,
         ops.surrogate_param,
-        _threads(n_steps * m),
+        threads_for(n_steps * m),
     )
     return ops.g_v

@@ -31,17 +31,29 @@
  * where (dr/dv, dr/ds) = (1 - s, -v) for "zero", (1, -theta) for "subtract", (1, 0) for
  * "none"; detach_reset drops dr/ds.
  *
+ * Two backwards take the membranes from different places. st_lif_backward reads v_t from the
+ * v_seq the forward wrote. st_lif_backward_recompute reads the input x_t instead (which the
+ * caller keeps anyway) and runs the forward recurrence again, block by block, into a buffer
+ * of T * nb values (nb <= BLOCK elements, the buffer at most RECOMPUTE_BYTES when T allows)
+ * before the reverse pass over the same block: the same operations in the same order, so the
+ * same bits as the forward's membranes. The forward then writes only the spikes, one output
+ * stream instead of two, and no (T, M) membrane tensor lives until the backward.
+ *
  * The type-generic part below the first #else is compiled twice (float, double) by
  * including this file into itself (by its own name: quotes search its directory first).
  */
 #ifndef ST_SCAN_BODY
 
 #include <math.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #ifndef BLOCK
 #define BLOCK 1024
+#endif
+#ifndef RECOMPUTE_BYTES
+#define RECOMPUTE_BYTES (128 * 1024)
 #endif
 
 enum { RESET_ZERO = 0, RESET_SUBTRACT = 1, RESET_NONE = 2 };
@@ -70,7 +82,7 @@ enum {
 #define ST_CLONES
 #endif
 
-int st_native_abi_version(void) { return 3; }
+int st_native_abi_version(void) { return 4; }
 
 typedef void (*range_fn)(const void *args, int64_t lo, int64_t hi);
 
@@ -222,6 +234,23 @@ static inline __attribute__((always_inline)) void FN(fwd_rows)(
     }
 }
 
+/* r_i = the reset of the initial state (v0, s0) of elements b0 .. b0 + n - 1, as a step
+ * would reset it; NULL states are at rest. */
+static inline __attribute__((always_inline)) void FN(initial_reset)(int reset, T_ theta,
+                                                                    const T_ *v0, const T_ *s0,
+                                                                    int64_t b0, T_ *restrict r,
+                                                                    int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        const T_ v = v0 ? v0[b0 + i] : (T_)0, s = s0 ? s0[b0 + i] : (T_)0;
+        if (reset == RESET_ZERO)
+            r[i] = v * ((T_)1 - s);
+        else if (reset == RESET_SUBTRACT)
+            r[i] = v - theta * s;
+        else
+            r[i] = v;
+    }
+}
+
 ST_CLONES static void FN(fwd_range)(const void *p, int64_t lo, int64_t hi) {
     const FN(fwd_args) *a = (const FN(fwd_args) *)p;
     const int64_t m = a->m, n_steps = a->n_steps;
@@ -229,15 +258,7 @@ ST_CLONES static void FN(fwd_range)(const void *p, int64_t lo, int64_t hi) {
     T_ r[BLOCK];
     for (int64_t b0 = lo; b0 < hi; b0 += BLOCK) {
         const int64_t n = hi - b0 < BLOCK ? hi - b0 : BLOCK;
-        for (int64_t i = 0; i < n; ++i) { /* the initial state, reset as a step would; NULL: rest */
-            const T_ v0 = a->v0 ? a->v0[b0 + i] : (T_)0, s0 = a->s0 ? a->s0[b0 + i] : (T_)0;
-            if (a->reset == RESET_ZERO)
-                r[i] = v0 * ((T_)1 - s0);
-            else if (a->reset == RESET_SUBTRACT)
-                r[i] = v0 - theta * s0;
-            else
-                r[i] = v0;
-        }
+        FN(initial_reset)(a->reset, theta, a->v0, a->s0, b0, r, n);
         T_ *vl = a->v_last + b0, *sl = a->s_last ? a->s_last + b0 : NULL;
         for (int64_t t = 0; t < n_steps;) {
             /* two steps per pass while at least two remain; the last pass ends the sequence */
@@ -351,33 +372,28 @@ static inline __attribute__((always_inline)) void FN(bwd_row)(
     }
 }
 
-ST_CLONES static void FN(bwd_range)(const void *p, int64_t lo, int64_t hi) {
-    const FN(bwd_args) *a = (const FN(bwd_args) *)p;
-    const int64_t m = a->m, n_steps = a->n_steps;
-    const T_ decay = a->has_decay ? a->decay : (T_)1, theta = a->theta, k = a->k;
-    const int keep_ds = !a->detach_reset, kind = a->surrogate, has_g = a->g_spikes != NULL;
-    const int carry_mode = a->reset == RESET_ZERO ? (keep_ds ? CARRY_ZERO_DS : CARRY_ZERO)
-                           : a->reset == RESET_SUBTRACT && keep_ds ? CARRY_SUBTRACT_DS
-                                                                   : CARRY_PLAIN;
-    T_ dbuf[BLOCK];
-    for (int64_t b0 = lo; b0 < hi; b0 += BLOCK) {
-        const int64_t n = hi - b0 < BLOCK ? hi - b0 : BLOCK;
-        for (int64_t t = n_steps - 1; t >= 0; --t) {
-            const T_ *restrict v = a->v_seq + t * m + b0;
-            T_ *out = a->g_v + t * m + b0;
-            const T_ *g = has_g ? a->g_spikes + t * m + b0 : NULL;
-            const T_ *d = dbuf;
-            if (a->d_given) {
-                d = a->d_given + t * m + b0;
-            } else {
-                FN(surrogate_row)(kind, k, theta, v, dbuf, n);
-            }
-            const T_ *up = out + m; /* dL/dv_{t+1}, written one step earlier */
-            int carry = carry_mode;
-            if (t == n_steps - 1) {
-                up = a->g_v_last ? a->g_v_last + b0 : NULL;
-                carry = up ? CARRY_START : CARRY_NONE;
-            }
+/* Step t of the backward for one block of n elements starting at b0: u_t into g_v's row t,
+ * from the membranes v of that step (the v_seq row, or the recomputed one). */
+static inline __attribute__((always_inline)) void FN(bwd_step)(
+    const FN(bwd_args) *a, const T_ *restrict v, int64_t t, int64_t b0, int64_t n,
+    int carry_mode, T_ decay, T_ *restrict dbuf) {
+    const int64_t m = a->m;
+    const int has_g = a->g_spikes != NULL;
+    T_ *out = a->g_v + t * m + b0;
+    const T_ *g = has_g ? a->g_spikes + t * m + b0 : NULL;
+    const T_ *d = dbuf;
+    if (a->d_given) {
+        d = a->d_given + t * m + b0;
+    } else {
+        FN(surrogate_row)(a->surrogate, a->k, a->theta, v, dbuf, n);
+    }
+    const T_ *up = out + m; /* dL/dv_{t+1}, written one step earlier */
+    int carry = carry_mode;
+    if (t == a->n_steps - 1) {
+        up = a->g_v_last ? a->g_v_last + b0 : NULL;
+        carry = up ? CARRY_START : CARRY_NONE;
+    }
+    const T_ theta = a->theta;
 #define ST_BWD(C)                                                                          \
     do {                                                                                   \
         if (has_g)                                                                         \
@@ -385,17 +401,95 @@ ST_CLONES static void FN(bwd_range)(const void *p, int64_t lo, int64_t hi) {
         else                                                                               \
             FN(bwd_row)(C, 0, decay, theta, v, d, g, up, out, n);                          \
     } while (0)
-            switch (carry) {
-            case CARRY_ZERO_DS: ST_BWD(CARRY_ZERO_DS); break;
-            case CARRY_ZERO: ST_BWD(CARRY_ZERO); break;
-            case CARRY_SUBTRACT_DS: ST_BWD(CARRY_SUBTRACT_DS); break;
-            case CARRY_PLAIN: ST_BWD(CARRY_PLAIN); break;
-            case CARRY_START: ST_BWD(CARRY_START); break;
-            default: ST_BWD(CARRY_NONE); break;
-            }
-#undef ST_BWD
-        }
+    switch (carry) {
+    case CARRY_ZERO_DS: ST_BWD(CARRY_ZERO_DS); break;
+    case CARRY_ZERO: ST_BWD(CARRY_ZERO); break;
+    case CARRY_SUBTRACT_DS: ST_BWD(CARRY_SUBTRACT_DS); break;
+    case CARRY_PLAIN: ST_BWD(CARRY_PLAIN); break;
+    case CARRY_START: ST_BWD(CARRY_START); break;
+    default: ST_BWD(CARRY_NONE); break;
     }
+#undef ST_BWD
+}
+
+static int FN(carry_mode)(const FN(bwd_args) *a) {
+    const int keep_ds = !a->detach_reset;
+    return a->reset == RESET_ZERO ? (keep_ds ? CARRY_ZERO_DS : CARRY_ZERO)
+           : a->reset == RESET_SUBTRACT && keep_ds ? CARRY_SUBTRACT_DS
+                                                   : CARRY_PLAIN;
+}
+
+ST_CLONES static void FN(bwd_range)(const void *p, int64_t lo, int64_t hi) {
+    const FN(bwd_args) *a = (const FN(bwd_args) *)p;
+    const int64_t m = a->m, n_steps = a->n_steps;
+    const T_ decay = a->has_decay ? a->decay : (T_)1;
+    const int carry_mode = FN(carry_mode)(a);
+    T_ dbuf[BLOCK];
+    for (int64_t b0 = lo; b0 < hi; b0 += BLOCK) {
+        const int64_t n = hi - b0 < BLOCK ? hi - b0 : BLOCK;
+        for (int64_t t = n_steps - 1; t >= 0; --t)
+            FN(bwd_step)(a, a->v_seq + t * m + b0, t, b0, n, carry_mode, decay, dbuf);
+    }
+}
+
+/* One forward step of one block without outputs: v_t into vo, the reset membrane left in r
+ * (the operations of fwd_rows, so the same bits). Inlined with constant reset. */
+static inline __attribute__((always_inline)) void FN(recompute_row)(
+    int reset, T_ decay, T_ theta, const T_ *restrict x, T_ *restrict r, T_ *restrict vo,
+    int64_t n) {
+    const T_ theta0 = theta * (T_)0;
+    for (int64_t i = 0; i < n; ++i) {
+        const T_ v = FN(fwd_v)(decay, r[i], x[i]);
+        vo[i] = v;
+        r[i] = FN(fwd_reset)(reset, theta, theta0, v, v > theta);
+    }
+}
+
+/* Elements per block of the recomputing backward: BLOCK while T rows of it fit in
+ * RECOMPUTE_BYTES, else fewer (a multiple of 16, at least 16). */
+static int64_t FN(recompute_block)(int64_t n_steps) {
+    const int64_t row_bytes = n_steps * (int64_t)sizeof(T_);
+    int64_t nb = RECOMPUTE_BYTES / (row_bytes > 0 ? row_bytes : 1);
+    nb = nb >= BLOCK ? BLOCK : nb & ~(int64_t)15;
+    return nb < 16 ? 16 : nb;
+}
+
+typedef struct {
+    FN(bwd_args) bwd;
+    const T_ *x, *v0, *s0;
+    int failed; /* a thread could not allocate its membrane buffer */
+} FN(bwdx_args);
+
+ST_CLONES static void FN(bwdx_range)(const void *p, int64_t lo, int64_t hi) {
+    FN(bwdx_args) *ax = (FN(bwdx_args) *)p;
+    const FN(bwd_args) *a = &ax->bwd;
+    const int64_t m = a->m, n_steps = a->n_steps, nb = FN(recompute_block)(n_steps);
+    const T_ decay = a->has_decay ? a->decay : (T_)1, theta = a->theta;
+    const int carry_mode = FN(carry_mode)(a);
+    T_ *vbuf = (T_ *)malloc((size_t)(n_steps * nb) * sizeof(T_));
+    if (!vbuf) {
+        __atomic_store_n(&ax->failed, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    T_ r[BLOCK], dbuf[BLOCK];
+    for (int64_t b0 = lo; b0 < hi; b0 += nb) {
+        const int64_t n = hi - b0 < nb ? hi - b0 : nb;
+        FN(initial_reset)(a->reset, theta, ax->v0, ax->s0, b0, r, n);
+        for (int64_t t = 0; t < n_steps; ++t) {
+            const T_ *x = ax->x + t * m + b0;
+            T_ *vo = vbuf + t * nb;
+            switch (a->reset) {
+            case RESET_ZERO: FN(recompute_row)(RESET_ZERO, decay, theta, x, r, vo, n); break;
+            case RESET_SUBTRACT:
+                FN(recompute_row)(RESET_SUBTRACT, decay, theta, x, r, vo, n);
+                break;
+            default: FN(recompute_row)(RESET_NONE, decay, theta, x, r, vo, n); break;
+            }
+        }
+        for (int64_t t = n_steps - 1; t >= 0; --t)
+            FN(bwd_step)(a, vbuf + t * nb, t, b0, n, carry_mode, decay, dbuf);
+    }
+    free(vbuf);
 }
 
 void FN(st_lif_backward)(const T_ *v_seq, const T_ *g_spikes, const T_ *g_v_last,
@@ -405,6 +499,20 @@ void FN(st_lif_backward)(const T_ *v_seq, const T_ *g_spikes, const T_ *g_v_last
     FN(bwd_args) a = {v_seq, g_spikes, g_v_last, d_given, g_v,          n_steps, m,
                       decay, theta,    k,        has_decay, reset, detach_reset, surrogate};
     parallel_range(FN(bwd_range), &a, m, nthreads);
+}
+
+/* st_lif_backward with the membranes recomputed from the input x (T, M) and the initial
+ * state (v0, s0; NULL: rest) instead of read from v_seq. Returns 0, or -1 when a buffer could
+ * not be allocated (g_v is then incomplete). */
+int FN(st_lif_backward_recompute)(const T_ *x, const T_ *v0, const T_ *s0, const T_ *g_spikes,
+                                  const T_ *g_v_last, T_ *g_v, int64_t n_steps, int64_t m,
+                                  T_ decay, int has_decay, T_ theta, int reset, int detach_reset,
+                                  int surrogate, T_ k, int nthreads) {
+    FN(bwdx_args) a = {{NULL, g_spikes, g_v_last, NULL, g_v, n_steps, m, decay, theta, k,
+                        has_decay, reset, detach_reset, surrogate},
+                       x, v0, s0, 0};
+    parallel_range(FN(bwdx_range), &a, m, nthreads);
+    return a.failed ? -1 : 0;
 }
 
 #endif /* ST_SCAN_BODY */

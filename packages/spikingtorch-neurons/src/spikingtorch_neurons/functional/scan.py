@@ -33,11 +33,16 @@ On CPU, in float32/float64 with a scalar threshold and decay (the modules' defau
 and backward run in the native kernel of :mod:`spikingtorch_neurons.functional._native`: the
 same recurrences in one pass over memory (forward bit-identical, backward equal to rounding),
 on torch's OpenMP threads. Without autograd the forward then keeps only the last membrane.
+With autograd and one of the core surrogates (the kernel computes their derivatives itself),
+the scan is one lean node (:class:`_NativeScan`) that saves the input instead of the
+membranes: the forward writes only the spikes, and the backward runs the recurrence again,
+block by block, to get ``v_t`` (the same operations, so the same bits) just before it needs
+them. No ``(T, N, *F)`` membrane tensor is kept between the passes.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
@@ -234,6 +239,183 @@ def _kernel(drive: Tensor, threshold: Param, decay: Param | None) -> tuple[Any, 
     if _triton.applies(drive, threshold, decay):  # checks the device before Triton
         return _TRITON
     return None
+
+
+def _state_grads(
+    u0: Tensor,
+    v0: Tensor | None,
+    s0: Tensor | None,
+    needs_v0: bool,
+    needs_s0: bool,
+    threshold: Param,
+    decay: Param | None,
+    reset: str,
+    detach_reset: bool,
+) -> tuple[Tensor | None, Tensor | None]:
+    """Gradients of the initial state ``(v_{-1}, s_{-1})`` from ``u_0 = dL/dv_0``:
+    ``a dr_0/dv u_0`` and ``a dr_0/ds u_0``."""
+    g_v0 = g_s0 = None
+    if needs_v0:
+        assert v0 is not None and s0 is not None
+        g = u0 * (1 - s0) if reset == "zero" else u0
+        g_v0 = sum_to_param(g if decay is None else g * decay, v0)
+    if needs_s0 and not detach_reset and reset != "none":
+        assert v0 is not None and s0 is not None
+        g = u0 * v0 if reset == "zero" else u0 * threshold
+        g_s0 = sum_to_param(-g if decay is None else -(g * decay), s0)
+    return g_v0, g_s0
+
+
+class _NativePlan(NamedTuple):
+    """What :class:`_NativeScan` passes to the kernel besides the tensors (checked once, by
+    :func:`native_scan`)."""
+
+    n_steps: int
+    step_shape: tuple[int, ...]
+    threshold: float
+    decay: float | None
+    reset: str
+    detach_reset: bool
+    surrogate_code: int
+    surrogate_param: float
+    kernels: tuple[Any, Any, Any]
+    threads: int
+
+
+class _NativeScan(torch.autograd.Function):
+    """The IF/LIF scan in the native kernel: ``(x, v0, s0, plan) -> (spikes, v_last, s_last)``.
+
+    ``x`` is a contiguous ``(T, N, *F)``, or sequence mode's time-merged ``(T*N, *F)`` (the
+    kernel sees both as ``(T, M)``; the spikes keep ``x``'s shape). ``v0``/``s0`` are the
+    initial state, ``None`` at rest. The node saves ``x`` (and the initial state), not the
+    membranes: the backward recomputes ``v_t`` in the kernel. ``s_last`` is a copy of the
+    last spike row in its own memory; its gradient joins the last step's.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Any, x: Tensor, v0: Tensor | None, s0: Tensor | None, plan: _NativePlan
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        spikes = torch.empty_like(x)
+        v_last = x.new_empty(plan.step_shape)
+        s_last = x.new_empty(plan.step_shape)
+        decay = plan.decay
+        plan.kernels[0](
+            x.data_ptr(), None if v0 is None else v0.data_ptr(),
+            None if s0 is None else s0.data_ptr(), spikes.data_ptr(), None, v_last.data_ptr(),
+            s_last.data_ptr(), plan.n_steps, x.numel() // plan.n_steps,
+            1.0 if decay is None else decay, decay is not None, plan.threshold,
+            _native.RESET_CODES[plan.reset], plan.threads,
+        )  # fmt: skip
+        ctx.set_materialize_grads(False)
+        ctx.save_for_backward(x, v0, s0)
+        ctx.plan = plan
+        return spikes, v_last, s_last
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(
+        ctx: Any, g_spikes: Tensor | None, g_v_last: Tensor | None, g_s_last: Tensor | None
+    ) -> tuple[Tensor | None, Tensor | None, Tensor | None, None]:
+        x, v0, s0 = ctx.saved_tensors
+        plan: _NativePlan = ctx.plan
+        n_steps = plan.n_steps
+        if g_s_last is not None:  # the state's spikes are the last step's: same gradient
+            g_spikes = (
+                torch.zeros_like(x)
+                if g_spikes is None
+                else g_spikes.clone(memory_format=torch.contiguous_format)
+            )
+            g_spikes.view(n_steps, -1)[-1] += g_s_last.reshape(-1)
+        if g_spikes is not None:
+            g_spikes = _native.dense(g_spikes, x.dtype, x.shape)
+        if g_v_last is not None:
+            g_v_last = _native.dense(g_v_last, x.dtype, torch.Size(plan.step_shape))
+        g_v = torch.empty_like(x)
+        decay = plan.decay
+        failed = plan.kernels[2](
+            x.data_ptr(), None if v0 is None else v0.data_ptr(),
+            None if s0 is None else s0.data_ptr(),
+            None if g_spikes is None else g_spikes.data_ptr(),
+            None if g_v_last is None else g_v_last.data_ptr(), g_v.data_ptr(), n_steps,
+            x.numel() // n_steps, 1.0 if decay is None else decay, decay is not None,
+            plan.threshold, _native.RESET_CODES[plan.reset], plan.detach_reset,
+            plan.surrogate_code, plan.surrogate_param, plan.threads,
+        )  # fmt: skip
+        if failed:
+            raise MemoryError(
+                "the native scan backward could not allocate its membrane buffer "
+                f"({n_steps} steps); set SPIKINGTORCH_NATIVE=0 to use the eager scan"
+            )
+        needs = ctx.needs_input_grad
+        g_v0 = g_s0 = None
+        if needs[1] or needs[2]:
+            u0 = g_v.view(n_steps, *plan.step_shape)[0]
+            g_v0, g_s0 = _state_grads(
+                u0, v0, s0, needs[1], needs[2], plan.threshold, decay, plan.reset,
+                plan.detach_reset,
+            )  # fmt: skip
+        return (g_v if needs[0] else None), g_v0, g_s0, None
+
+
+def native_scan(
+    x: Tensor,
+    v0: Tensor | None,
+    s0: Tensor | None,
+    threshold: Any,
+    decay: Any,
+    reset: str,
+    surrogate: SurrogateFunction,
+    detach_reset: bool,
+    n_steps: int,
+) -> tuple[Tensor, Tensor, Tensor] | None:
+    """The scan as one :class:`_NativeScan` node, or ``None`` when it does not serve it.
+
+    Served: a contiguous float32/float64 CPU ``x`` holding ``n_steps`` rows (``(T, N, *F)``
+    or the merged ``(T*N, *F)``), a float threshold and decay (or no decay: the IF), a core
+    surrogate (:data:`~spikingtorch_neurons.functional._native.SURROGATE_CODES`), an initial
+    state that is ``None`` (rest) or two contiguous tensors of ``x``'s dtype shaped like one
+    step, and the kernel built. ``reset`` must already be valid.
+    """
+    kernels = _native.loaded_kernels(x.dtype)
+    if (
+        kernels is None
+        or not x.is_cpu
+        or not x.is_contiguous()
+        or type(threshold) not in (float, int)  # not bool, not a tensor
+        or (decay is not None and type(decay) not in (float, int))
+        or n_steps <= 0
+        or x.dim() < 1
+    ):
+        return None
+    numel = x.numel()
+    if numel == 0 or x.shape[0] % n_steps != 0:
+        return None
+    if x.shape[0] == n_steps:  # time-first (T, N, *F)
+        step_shape = tuple(x.shape[1:])
+        if not step_shape:
+            return None
+    else:  # merged (T*N, *F)
+        step_shape = (x.shape[0] // n_steps, *x.shape[1:])
+    code, param = _native.surrogate_code(surrogate)
+    if code == 0:
+        return None
+    if v0 is not None or s0 is not None:
+        for t in (v0, s0):
+            if (
+                t is None
+                or t.dtype != x.dtype
+                or not t.is_cpu
+                or not t.is_contiguous()
+                or tuple(t.shape) != step_shape
+            ):
+                return None
+    plan = _NativePlan(
+        n_steps, step_shape, float(threshold), None if decay is None else float(decay), reset,
+        bool(detach_reset), code, param, kernels, _native.threads_for(numel),
+    )  # fmt: skip
+    result: tuple[Tensor, Tensor, Tensor] = _NativeScan.apply(x, v0, s0, plan)
+    return result
 
 
 class _LIFScan(torch.autograd.Function):
@@ -438,17 +620,10 @@ class _LIFScan(torch.autograd.Function):
     ) -> tuple[Any, ...]:
         """Gradients of the input, the initial state and the input scale, from ``u = g_v``."""
         needs = ctx.needs_input_grad
-        reset: str = ctx.reset
-        u0 = g_v[0]
-        g_v0 = g_s0 = g_scale = g_x = None
-        if needs[1]:
-            assert v0 is not None and s0 is not None
-            g = u0 * (1 - s0) if reset == "zero" else u0
-            g_v0 = sum_to_param(g if decay is None else g * decay, v0)
-        if needs[2] and not ctx.detach_reset and reset != "none":
-            assert v0 is not None and s0 is not None
-            g = u0 * v0 if reset == "zero" else u0 * threshold
-            g_s0 = sum_to_param(-g if decay is None else -(g * decay), s0)
+        g_scale = g_x = None
+        g_v0, g_s0 = _state_grads(
+            g_v[0], v0, s0, needs[1], needs[2], threshold, decay, ctx.reset, ctx.detach_reset
+        )
         if isinstance(input_scale, Tensor) and needs[5] and x is not None:
             g_scale = sum_to_param(g_v * x, input_scale)
         if needs[0]:
@@ -458,7 +633,7 @@ class _LIFScan(torch.autograd.Function):
         return (g_x, g_v0, g_s0, None, None, g_scale, None, None, None, None, None)
 
 
-_RESET_MODES = ("zero", "subtract", "none")
+RESET_MODES = ("zero", "subtract", "none")
 
 
 def _run(
@@ -481,7 +656,7 @@ def _run(
     """
     if merged_steps is None:
         _check(x_seq)
-    if reset not in _RESET_MODES:
+    if reset not in RESET_MODES:
         reset = check_reset(reset)  # raises, naming the valid modes
     sg = surrogate if isinstance(surrogate, SurrogateFunction) else get_surrogate(surrogate)
     v0, s0 = (None, None) if state is None else (state.v, state.s)
@@ -496,6 +671,13 @@ def _run(
                 drive, v0, s0, threshold, decay, reset, False, True
             )
             return (spikes if merged_steps is None else spikes.view(x_seq.shape)), v_last, s_last
+    if input_scale is None:
+        done = native_scan(
+            x_seq, v0, s0, threshold, decay, reset, sg, bool(detach_reset),
+            x_seq.shape[0] if merged_steps is None else merged_steps,
+        )  # fmt: skip
+        if done is not None:
+            return done
     result: tuple[Tensor, Tensor, Tensor] = _LIFScan.apply(
         x_seq, v0, s0, threshold, decay, input_scale, reset, bool(detach_reset), sg,
         torch.is_grad_enabled(), merged_steps,
