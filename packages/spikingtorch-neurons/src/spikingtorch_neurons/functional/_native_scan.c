@@ -16,7 +16,11 @@
  * spike still in a register), so nothing is read back from the rows already written: the
  * loops are bound by loads and stores, not by arithmetic. Blocks are long (BLOCK * sizeof(T)
  * bytes per row): rows of one tensor lie M elements apart, and short blocks make the row
- * streams collide in the same cache sets.
+ * streams collide in the same cache sets. Each block row is a jump of M elements, which the
+ * hardware prefetchers only pick up after several misses, so every row loop prefetches, span
+ * by span, the rows its successor will touch (the next step's rows, or the next block's first
+ * ones): in a training step the data arrive from memory, and this makes the backward about a
+ * fifth faster there.
  *
  * Forward, per element (a = decay, or 1 for the IF):
  *     r_t = v_{t-1} (1 - s_{t-1})        reset "zero"
@@ -203,6 +207,21 @@ static inline __attribute__((always_inline)) T_ FN(fwd_reset)(int reset, T_ thet
     return v;
 }
 
+#ifndef PF_SPAN
+#define PF_SPAN 64
+#endif
+/* Software prefetch of elements [i0, e) of up to three rows a later step reads (pf0, pf1) or
+ * writes (pfw); NULL rows are skipped. */
+static inline __attribute__((always_inline)) void FN(prefetch)(const T_ *pf0, const T_ *pf1,
+                                                               T_ *pfw, int64_t i0, int64_t e) {
+    const int64_t line = 64 / (int64_t)sizeof(T_);
+    for (int64_t i = i0; i < e; i += line) {
+        if (pf0) __builtin_prefetch(pf0 + i, 0, 3);
+        if (pf1) __builtin_prefetch(pf1 + i, 0, 3);
+        if (pfw) __builtin_prefetch(pfw + i, 1, 3);
+    }
+}
+
 /* Steps t (and t + 1 when pair) of one block. r holds each element's membrane after the
  * previous step's reset; the loop reads x, writes the spikes (and the membranes when vo is not
  * NULL) and leaves the reset membrane in r. Nothing is read back from the rows already
@@ -210,12 +229,12 @@ static inline __attribute__((always_inline)) T_ FN(fwd_reset)(int reset, T_ thet
  * one or two write streams (stores, not arithmetic, bound these loops). When last is set, the
  * final step's membrane goes to vl (the returned state) instead of r. Inlined with constant
  * reset, pair, last and NULL-ness of vo, so each variant is one branch-free loop. */
-static inline __attribute__((always_inline)) void FN(fwd_rows)(
+static inline __attribute__((always_inline)) void FN(fwd_rows_span)(
     int reset, int pair, int last, T_ decay, T_ theta, const T_ *restrict x0,
     const T_ *restrict x1, T_ *restrict r, T_ *restrict so0, T_ *restrict so1,
-    T_ *restrict vo0, T_ *restrict vo1, T_ *restrict vl, int64_t n) {
+    T_ *restrict vo0, T_ *restrict vo1, T_ *restrict vl, int64_t i0, int64_t n) {
     const T_ theta0 = theta * (T_)0;
-    for (int64_t i = 0; i < n; ++i) {
+    for (int64_t i = i0; i < n; ++i) {
         T_ v = FN(fwd_v)(decay, r[i], x0[i]);
         int fire = v > theta;
         so0[i] = fire ? (T_)1 : (T_)0;
@@ -231,6 +250,21 @@ static inline __attribute__((always_inline)) void FN(fwd_rows)(
         } else {
             r[i] = FN(fwd_reset)(reset, theta, theta0, v, fire);
         }
+    }
+}
+
+/* fwd_rows_span over the block, in spans of PF_SPAN elements, each after a software prefetch
+ * of the same span of the rows the next pass reads (pf0, pf1) and writes (pfw). */
+static inline __attribute__((always_inline)) void FN(fwd_rows)(
+    int reset, int pair, int last, T_ decay, T_ theta, const T_ *restrict x0,
+    const T_ *restrict x1, T_ *restrict r, T_ *restrict so0, T_ *restrict so1,
+    T_ *restrict vo0, T_ *restrict vo1, T_ *restrict vl, int64_t n, const T_ *pf0,
+    const T_ *pf1, T_ *pfw) {
+    for (int64_t i0 = 0; i0 < n; i0 += PF_SPAN) {
+        const int64_t e = i0 + PF_SPAN < n ? i0 + PF_SPAN : n;
+        FN(prefetch)(pf0, pf1, pfw, i0, e);
+        FN(fwd_rows_span)(reset, pair, last, decay, theta, x0, x1, r, so0, so1, vo0, vo1, vl,
+                          i0, e);
     }
 }
 
@@ -267,12 +301,17 @@ ST_CLONES static void FN(fwd_range)(const void *p, int64_t lo, int64_t hi) {
             const T_ *x0 = a->x + t * m + b0, *x1 = x0 + next;
             T_ *so0 = a->spikes + t * m + b0, *so1 = so0 + next;
             T_ *vo0 = a->v_seq ? a->v_seq + t * m + b0 : NULL, *vo1 = vo0 ? vo0 + next : NULL;
+            /* the rows the next pass reads and writes first; after the last, the next block's */
+            const int more = t + 1 + pair < n_steps;
+            const T_ *p0 = more ? x0 + (1 + pair) * m : b0 + BLOCK < hi ? a->x + b0 + BLOCK : NULL;
+            const T_ *p1 = more && t + 2 + pair < n_steps ? p0 + m : NULL;
+            T_ *pw = more ? so0 + (1 + pair) * m : NULL;
 #define ST_ROWS(R, P, L)                                                                       \
     do {                                                                                       \
         if (vo0)                                                                               \
-            FN(fwd_rows)(R, P, L, decay, theta, x0, x1, r, so0, so1, vo0, vo1, vl, n);         \
+            FN(fwd_rows)(R, P, L, decay, theta, x0, x1, r, so0, so1, vo0, vo1, vl, n, p0, p1, pw);\
         else                                                                                   \
-            FN(fwd_rows)(R, P, L, decay, theta, x0, x1, r, so0, so1, NULL, NULL, vl, n);       \
+            FN(fwd_rows)(R, P, L, decay, theta, x0, x1, r, so0, so1, NULL, NULL, vl, n, p0, p1, pw);\
     } while (0)
 #define ST_STEP(R)                                                                             \
     do {                                                                                       \
@@ -348,10 +387,10 @@ typedef struct {
 /* One step of the backward for one block: out = d * g + A_t u_{t+1}, with u_{t+1} read from the
  * gradient row written one step earlier (up; at the last step, dL/dv_{T-1} or nothing). One
  * loop, one store per element. Inlined with constant carry and has_g. */
-static inline __attribute__((always_inline)) void FN(bwd_row)(
+static inline __attribute__((always_inline)) void FN(bwd_row_span)(
     int carry, int has_g, T_ decay, T_ theta, const T_ *restrict v, const T_ *restrict d,
-    const T_ *restrict g, const T_ *restrict up, T_ *restrict out, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) {
+    const T_ *restrict g, const T_ *restrict up, T_ *restrict out, int64_t i0, int64_t n) {
+    for (int64_t i = i0; i < n; ++i) {
         T_ u;
         if (carry == CARRY_ZERO_DS) {
             const T_ keep = v[i] > theta ? (T_)0 : (T_)1;
@@ -372,11 +411,22 @@ static inline __attribute__((always_inline)) void FN(bwd_row)(
     }
 }
 
+static inline __attribute__((always_inline)) void FN(bwd_row)(
+    int carry, int has_g, T_ decay, T_ theta, const T_ *restrict v, const T_ *restrict d,
+    const T_ *restrict g, const T_ *restrict up, T_ *restrict out, int64_t n,
+    const T_ *pf0, const T_ *pf1, T_ *pfw) {
+    for (int64_t i0 = 0; i0 < n; i0 += PF_SPAN) {
+        const int64_t e = i0 + PF_SPAN < n ? i0 + PF_SPAN : n;
+        FN(prefetch)(pf0, pf1, pfw, i0, e);
+        FN(bwd_row_span)(carry, has_g, decay, theta, v, d, g, up, out, i0, e);
+    }
+}
+
 /* Step t of the backward for one block of n elements starting at b0: u_t into g_v's row t,
  * from the membranes v of that step (the v_seq row, or the recomputed one). */
 static inline __attribute__((always_inline)) void FN(bwd_step)(
     const FN(bwd_args) *a, const T_ *restrict v, int64_t t, int64_t b0, int64_t n,
-    int carry_mode, T_ decay, T_ *restrict dbuf) {
+    int carry_mode, T_ decay, T_ *restrict dbuf, const T_ *pf0, const T_ *pf1, T_ *pfw) {
     const int64_t m = a->m;
     const int has_g = a->g_spikes != NULL;
     T_ *out = a->g_v + t * m + b0;
@@ -397,9 +447,9 @@ static inline __attribute__((always_inline)) void FN(bwd_step)(
 #define ST_BWD(C)                                                                          \
     do {                                                                                   \
         if (has_g)                                                                         \
-            FN(bwd_row)(C, 1, decay, theta, v, d, g, up, out, n);                          \
+            FN(bwd_row)(C, 1, decay, theta, v, d, g, up, out, n, pf0, pf1, pfw);                    \
         else                                                                               \
-            FN(bwd_row)(C, 0, decay, theta, v, d, g, up, out, n);                          \
+            FN(bwd_row)(C, 0, decay, theta, v, d, g, up, out, n, pf0, pf1, pfw);                    \
     } while (0)
     switch (carry) {
     case CARRY_ZERO_DS: ST_BWD(CARRY_ZERO_DS); break;
@@ -427,8 +477,12 @@ ST_CLONES static void FN(bwd_range)(const void *p, int64_t lo, int64_t hi) {
     T_ dbuf[BLOCK];
     for (int64_t b0 = lo; b0 < hi; b0 += BLOCK) {
         const int64_t n = hi - b0 < BLOCK ? hi - b0 : BLOCK;
-        for (int64_t t = n_steps - 1; t >= 0; --t)
-            FN(bwd_step)(a, a->v_seq + t * m + b0, t, b0, n, carry_mode, decay, dbuf);
+        for (int64_t t = n_steps - 1; t >= 0; --t) {
+            const int64_t p = (t > 0 ? t - 1 : t) * m + b0; /* the next step's rows */
+            FN(bwd_step)(a, a->v_seq + t * m + b0, t, b0, n, carry_mode, decay, dbuf,
+                         t > 0 ? a->v_seq + p : NULL, t > 0 && a->g_spikes ? a->g_spikes + p : NULL,
+                         t > 0 ? a->g_v + p : NULL);
+        }
     }
 }
 
@@ -436,12 +490,16 @@ ST_CLONES static void FN(bwd_range)(const void *p, int64_t lo, int64_t hi) {
  * (the operations of fwd_rows, so the same bits). Inlined with constant reset. */
 static inline __attribute__((always_inline)) void FN(recompute_row)(
     int reset, T_ decay, T_ theta, const T_ *restrict x, T_ *restrict r, T_ *restrict vo,
-    int64_t n) {
+    int64_t n, const T_ *pf0, const T_ *pf1, T_ *pfw) {
     const T_ theta0 = theta * (T_)0;
-    for (int64_t i = 0; i < n; ++i) {
-        const T_ v = FN(fwd_v)(decay, r[i], x[i]);
-        vo[i] = v;
-        r[i] = FN(fwd_reset)(reset, theta, theta0, v, v > theta);
+    for (int64_t i0 = 0; i0 < n; i0 += PF_SPAN) {
+        const int64_t e = i0 + PF_SPAN < n ? i0 + PF_SPAN : n;
+        FN(prefetch)(pf0, pf1, pfw, i0, e);
+        for (int64_t i = i0; i < e; ++i) {
+            const T_ v = FN(fwd_v)(decay, r[i], x[i]);
+            vo[i] = v;
+            r[i] = FN(fwd_reset)(reset, theta, theta0, v, v > theta);
+        }
     }
 }
 
@@ -475,19 +533,33 @@ ST_CLONES static void FN(bwdx_range)(const void *p, int64_t lo, int64_t hi) {
     for (int64_t b0 = lo; b0 < hi; b0 += nb) {
         const int64_t n = hi - b0 < nb ? hi - b0 : nb;
         FN(initial_reset)(a->reset, theta, ax->v0, ax->s0, b0, r, n);
+        const int64_t last = (n_steps - 1) * m + b0;
         for (int64_t t = 0; t < n_steps; ++t) {
             const T_ *x = ax->x + t * m + b0;
             T_ *vo = vbuf + t * nb;
+            /* the rows needed next: x of step t + 1, then g and g_v of the last step */
+            const T_ *p0 = t + 1 < n_steps ? x + m : (a->g_spikes ? a->g_spikes + last : NULL);
+            T_ *pw = t + 1 < n_steps ? NULL : a->g_v + last;
             switch (a->reset) {
-            case RESET_ZERO: FN(recompute_row)(RESET_ZERO, decay, theta, x, r, vo, n); break;
-            case RESET_SUBTRACT:
-                FN(recompute_row)(RESET_SUBTRACT, decay, theta, x, r, vo, n);
+            case RESET_ZERO:
+                FN(recompute_row)(RESET_ZERO, decay, theta, x, r, vo, n, p0, NULL, pw);
                 break;
-            default: FN(recompute_row)(RESET_NONE, decay, theta, x, r, vo, n); break;
+            case RESET_SUBTRACT:
+                FN(recompute_row)(RESET_SUBTRACT, decay, theta, x, r, vo, n, p0, NULL, pw);
+                break;
+            default:
+                FN(recompute_row)(RESET_NONE, decay, theta, x, r, vo, n, p0, NULL, pw);
+                break;
             }
         }
-        for (int64_t t = n_steps - 1; t >= 0; --t)
-            FN(bwd_step)(a, vbuf + t * nb, t, b0, n, carry_mode, decay, dbuf);
+        for (int64_t t = n_steps - 1; t >= 0; --t) {
+            /* the rows needed next: g and g_v of step t - 1, then x of the next block */
+            const int64_t p = (t - 1) * m + b0;
+            const T_ *p0 = t > 0 ? (a->g_spikes ? a->g_spikes + p : NULL)
+                           : b0 + nb < hi ? ax->x + b0 + nb : NULL;
+            FN(bwd_step)(a, vbuf + t * nb, t, b0, n, carry_mode, decay, dbuf, p0, NULL,
+                         t > 0 ? a->g_v + p : NULL);
+        }
     }
     free(vbuf);
 }
