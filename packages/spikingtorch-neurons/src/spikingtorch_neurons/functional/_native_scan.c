@@ -17,10 +17,11 @@
  * loops are bound by loads and stores, not by arithmetic. Blocks are long (BLOCK * sizeof(T)
  * bytes per row): rows of one tensor lie M elements apart, and short blocks make the row
  * streams collide in the same cache sets. Each block row is a jump of M elements, which the
- * hardware prefetchers only pick up after several misses, so every row loop prefetches, span
- * by span, the rows its successor will touch (the next step's rows, or the next block's first
- * ones): in a training step the data arrive from memory, and this makes the backward about a
- * fifth faster there.
+ * hardware prefetchers only pick up after several misses, so the backward's row loops
+ * prefetch, span by span, the rows their successor will touch (the next step's rows, or the
+ * next block's first ones): in a training step its data arrive from memory, and this makes it
+ * about a fifth faster there. The forward does without: its reads follow the conv that just
+ * wrote them, and prefetching there measured slower on the MLP at T = 32.
  *
  * Forward, per element (a = decay, or 1 for the IF):
  *     r_t = v_{t-1} (1 - s_{t-1})        reset "zero"
@@ -207,21 +208,6 @@ static inline __attribute__((always_inline)) T_ FN(fwd_reset)(int reset, T_ thet
     return v;
 }
 
-#ifndef PF_SPAN
-#define PF_SPAN 64
-#endif
-/* Software prefetch of elements [i0, e) of up to three rows a later step reads (pf0, pf1) or
- * writes (pfw); NULL rows are skipped. */
-static inline __attribute__((always_inline)) void FN(prefetch)(const T_ *pf0, const T_ *pf1,
-                                                               T_ *pfw, int64_t i0, int64_t e) {
-    const int64_t line = 64 / (int64_t)sizeof(T_);
-    for (int64_t i = i0; i < e; i += line) {
-        if (pf0) __builtin_prefetch(pf0 + i, 0, 3);
-        if (pf1) __builtin_prefetch(pf1 + i, 0, 3);
-        if (pfw) __builtin_prefetch(pfw + i, 1, 3);
-    }
-}
-
 /* Steps t (and t + 1 when pair) of one block. r holds each element's membrane after the
  * previous step's reset; the loop reads x, writes the spikes (and the membranes when vo is not
  * NULL) and leaves the reset membrane in r. Nothing is read back from the rows already
@@ -229,12 +215,12 @@ static inline __attribute__((always_inline)) void FN(prefetch)(const T_ *pf0, co
  * one or two write streams (stores, not arithmetic, bound these loops). When last is set, the
  * final step's membrane goes to vl (the returned state) instead of r. Inlined with constant
  * reset, pair, last and NULL-ness of vo, so each variant is one branch-free loop. */
-static inline __attribute__((always_inline)) void FN(fwd_rows_span)(
+static inline __attribute__((always_inline)) void FN(fwd_rows)(
     int reset, int pair, int last, T_ decay, T_ theta, const T_ *restrict x0,
     const T_ *restrict x1, T_ *restrict r, T_ *restrict so0, T_ *restrict so1,
-    T_ *restrict vo0, T_ *restrict vo1, T_ *restrict vl, int64_t i0, int64_t n) {
+    T_ *restrict vo0, T_ *restrict vo1, T_ *restrict vl, int64_t n) {
     const T_ theta0 = theta * (T_)0;
-    for (int64_t i = i0; i < n; ++i) {
+    for (int64_t i = 0; i < n; ++i) {
         T_ v = FN(fwd_v)(decay, r[i], x0[i]);
         int fire = v > theta;
         so0[i] = fire ? (T_)1 : (T_)0;
@@ -250,21 +236,6 @@ static inline __attribute__((always_inline)) void FN(fwd_rows_span)(
         } else {
             r[i] = FN(fwd_reset)(reset, theta, theta0, v, fire);
         }
-    }
-}
-
-/* fwd_rows_span over the block, in spans of PF_SPAN elements, each after a software prefetch
- * of the same span of the rows the next pass reads (pf0, pf1) and writes (pfw). */
-static inline __attribute__((always_inline)) void FN(fwd_rows)(
-    int reset, int pair, int last, T_ decay, T_ theta, const T_ *restrict x0,
-    const T_ *restrict x1, T_ *restrict r, T_ *restrict so0, T_ *restrict so1,
-    T_ *restrict vo0, T_ *restrict vo1, T_ *restrict vl, int64_t n, const T_ *pf0,
-    const T_ *pf1, T_ *pfw) {
-    for (int64_t i0 = 0; i0 < n; i0 += PF_SPAN) {
-        const int64_t e = i0 + PF_SPAN < n ? i0 + PF_SPAN : n;
-        FN(prefetch)(pf0, pf1, pfw, i0, e);
-        FN(fwd_rows_span)(reset, pair, last, decay, theta, x0, x1, r, so0, so1, vo0, vo1, vl,
-                          i0, e);
     }
 }
 
@@ -301,17 +272,12 @@ ST_CLONES static void FN(fwd_range)(const void *p, int64_t lo, int64_t hi) {
             const T_ *x0 = a->x + t * m + b0, *x1 = x0 + next;
             T_ *so0 = a->spikes + t * m + b0, *so1 = so0 + next;
             T_ *vo0 = a->v_seq ? a->v_seq + t * m + b0 : NULL, *vo1 = vo0 ? vo0 + next : NULL;
-            /* the rows the next pass reads and writes first; after the last, the next block's */
-            const int more = t + 1 + pair < n_steps;
-            const T_ *p0 = more ? x0 + (1 + pair) * m : b0 + BLOCK < hi ? a->x + b0 + BLOCK : NULL;
-            const T_ *p1 = more && t + 2 + pair < n_steps ? p0 + m : NULL;
-            T_ *pw = more ? so0 + (1 + pair) * m : NULL;
 #define ST_ROWS(R, P, L)                                                                       \
     do {                                                                                       \
         if (vo0)                                                                               \
-            FN(fwd_rows)(R, P, L, decay, theta, x0, x1, r, so0, so1, vo0, vo1, vl, n, p0, p1, pw);\
+            FN(fwd_rows)(R, P, L, decay, theta, x0, x1, r, so0, so1, vo0, vo1, vl, n);         \
         else                                                                                   \
-            FN(fwd_rows)(R, P, L, decay, theta, x0, x1, r, so0, so1, NULL, NULL, vl, n, p0, p1, pw);\
+            FN(fwd_rows)(R, P, L, decay, theta, x0, x1, r, so0, so1, NULL, NULL, vl, n);       \
     } while (0)
 #define ST_STEP(R)                                                                             \
     do {                                                                                       \
@@ -387,6 +353,21 @@ typedef struct {
 /* One step of the backward for one block: out = d * g + A_t u_{t+1}, with u_{t+1} read from the
  * gradient row written one step earlier (up; at the last step, dL/dv_{T-1} or nothing). One
  * loop, one store per element. Inlined with constant carry and has_g. */
+#ifndef PF_SPAN
+#define PF_SPAN 64
+#endif
+/* Software prefetch of elements [i0, e) of up to three rows a later step reads (pf0, pf1) or
+ * writes (pfw); NULL rows are skipped. */
+static inline __attribute__((always_inline)) void FN(prefetch)(const T_ *pf0, const T_ *pf1,
+                                                               T_ *pfw, int64_t i0, int64_t e) {
+    const int64_t line = 64 / (int64_t)sizeof(T_);
+    for (int64_t i = i0; i < e; i += line) {
+        if (pf0) __builtin_prefetch(pf0 + i, 0, 3);
+        if (pf1) __builtin_prefetch(pf1 + i, 0, 3);
+        if (pfw) __builtin_prefetch(pfw + i, 1, 3);
+    }
+}
+
 static inline __attribute__((always_inline)) void FN(bwd_row_span)(
     int carry, int has_g, T_ decay, T_ theta, const T_ *restrict v, const T_ *restrict d,
     const T_ *restrict g, const T_ *restrict up, T_ *restrict out, int64_t i0, int64_t n) {
