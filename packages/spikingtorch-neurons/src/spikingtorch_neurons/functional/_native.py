@@ -10,6 +10,11 @@ forward bit for bit (compiled with ``-ffp-contract=off``, so every product and s
 ``-fno-trapping-math`` lets the compiler turn the reset's select into vector blends (the
 kernel never reads the floating-point exception flags; values and rounding are unchanged).
 
+There are two backwards: ``st_lif_backward`` reads the membranes the forward wrote, and
+``st_lif_backward_recompute`` (used by :class:`~spikingtorch_neurons.functional.scan._NativeScan`,
+the training path for the core surrogates) recomputes them from the saved input, block by
+block, so that the forward writes only the spikes.
+
 The source is plain C on raw pointers (no Python or torch headers), compiled once per
 machine with the system C compiler (``$CC``, else ``cc``, ``gcc`` or ``clang``; well under a
 second) into ``$SPIKINGTORCH_CACHE_DIR/kernels`` (default ``~/.cache/spikingtorch/kernels``,
