@@ -389,7 +389,7 @@ def backward_operands(
     )
 
 
-def _launch_forward(
+def launch_forward(
     fn: Any,
     drive: Tensor,
     v0: Tensor | None,
@@ -437,7 +437,7 @@ def native_lif_forward(
     the C source); ``v0``/``s0`` ``None`` start at rest. ``s_last`` (with ``last_spikes``) is
     the last spike row in its own memory, for a state that must not keep the spikes alive."""
     ops = forward_operands(drive, v0, s0, keep_membranes, last_spikes)
-    _launch_forward(
+    launch_forward(
         _kernels_for(ops.drive.dtype)[0], ops.drive, ops.v0, ops.s0, ops.spikes, ops.v_seq,
         ops.v_last, ops.s_last, ops.drive.shape[0], threshold, decay, reset,
     )  # fmt: skip
@@ -495,7 +495,7 @@ def forward_from_rest(
     else:
         v_last = x.new_empty(step_shape)
         s_last = x.new_empty(step_shape)
-    _launch_forward(
+    launch_forward(
         fns[0], x, None, None, spikes, None, v_last, s_last, n_steps, threshold, decay, reset
     )
     return spikes, v_last, s_last

@@ -279,7 +279,6 @@ class _NativePlan(NamedTuple):
     surrogate_code: int
     surrogate_param: float
     kernels: tuple[Any, Any, Any]
-    threads: int
 
 
 class _NativeScan(torch.autograd.Function):
@@ -299,13 +298,9 @@ class _NativeScan(torch.autograd.Function):
         spikes = torch.empty_like(x)
         v_last = x.new_empty(plan.step_shape)
         s_last = x.new_empty(plan.step_shape)
-        decay = plan.decay
-        plan.kernels[0](
-            x.data_ptr(), None if v0 is None else v0.data_ptr(),
-            None if s0 is None else s0.data_ptr(), spikes.data_ptr(), None, v_last.data_ptr(),
-            s_last.data_ptr(), plan.n_steps, x.numel() // plan.n_steps,
-            1.0 if decay is None else decay, decay is not None, plan.threshold,
-            _native.RESET_CODES[plan.reset], plan.threads,
+        _native.launch_forward(
+            plan.kernels[0], x, v0, s0, spikes, None, v_last, s_last, plan.n_steps,
+            plan.threshold, plan.decay, plan.reset,
         )  # fmt: skip
         ctx.set_materialize_grads(False)
         ctx.save_for_backward(x, v0, s0)
@@ -340,7 +335,7 @@ class _NativeScan(torch.autograd.Function):
             None if g_v_last is None else g_v_last.data_ptr(), g_v.data_ptr(), n_steps,
             x.numel() // n_steps, 1.0 if decay is None else decay, decay is not None,
             plan.threshold, _native.RESET_CODES[plan.reset], plan.detach_reset,
-            plan.surrogate_code, plan.surrogate_param, plan.threads,
+            plan.surrogate_code, plan.surrogate_param, _native.threads_for(x.numel()),
         )  # fmt: skip
         if failed:
             raise MemoryError(
@@ -388,8 +383,7 @@ def native_scan(
         or x.dim() < 1
     ):
         return None
-    numel = x.numel()
-    if numel == 0 or x.shape[0] % n_steps != 0:
+    if x.numel() == 0 or x.shape[0] % n_steps != 0:
         return None
     if x.shape[0] == n_steps:  # time-first (T, N, *F)
         step_shape = tuple(x.shape[1:])
@@ -412,7 +406,7 @@ def native_scan(
                 return None
     plan = _NativePlan(
         n_steps, step_shape, float(threshold), None if decay is None else float(decay), reset,
-        bool(detach_reset), code, param, kernels, _native.threads_for(numel),
+        bool(detach_reset), code, param, kernels,
     )  # fmt: skip
     result: tuple[Tensor, Tensor, Tensor] = _NativeScan.apply(x, v0, s0, plan)
     return result
